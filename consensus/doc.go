@@ -1,0 +1,24 @@
+// Package consensus is raftlock's Raft core: a deterministic state machine that
+// owns roles, terms, votes, the log, replication progress and commitment.
+//
+// The core has no goroutines, no clock, no network and no disk. Time enters only
+// through Tick, randomness only through the *rand.Rand in Config, messages only
+// through Step, and everything the core wants done leaves through a Ready. It
+// knows nothing of locks: entries carry opaque bytes.
+//
+// The driver contract, for every Ready taken from a Raft (HasReady, Ready):
+//
+//  1. Persist: write Ready.HardState (when not empty) and Ready.Entries to stable
+//     storage in one fsynced transaction. Entries[0].Index may be at or below the
+//     last stored index: the stored suffix from that index on is replaced.
+//  2. Send: only after step 1 is durable, send Ready.Messages. A vote, a term
+//     and an acknowledgement never leave before they are on disk.
+//  3. Apply: apply Ready.CommittedEntries in order to the state machine and hand
+//     Ready.ReadStates to the readers waiting on them.
+//  4. Advance: call Advance(rd) with the same Ready. Only then does the core count
+//     the persisted entries towards its own match index, so in a one-node cluster
+//     too nothing commits before it is durable.
+//
+// The sub-packages hold what touches the outside world: the bbolt store, the
+// HTTP/2 transport and the driver loop.
+package consensus
