@@ -1,0 +1,477 @@
+package driver
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/raftlock/raftlock/consensus"
+)
+
+// ErrStopped is returned by calls made after the node loop ended.
+var ErrStopped = errors.New("driver: node stopped")
+
+// ErrProposalLost is returned when the entry a proposal created was replaced
+// by another leader's entry at the same index: the proposal did not take effect.
+var ErrProposalLost = errors.New("driver: proposal lost to a leader change")
+
+// ErrLeaderChanged is returned to a linearizable read whose leader changed
+// before it was confirmed; retrying is safe.
+var ErrLeaderChanged = errors.New("driver: leader changed during read")
+
+// StateMachine is what the driver applies committed entries to.
+type StateMachine interface {
+	// Apply applies a committed command and returns its result, which resolves
+	// the proposal's future on the node that proposed it. It must be
+	// deterministic and must not block.
+	Apply(index consensus.Index, data []byte) any
+}
+
+// Store is the durable log: the core reads it, the driver writes each Ready to it.
+type Store interface {
+	consensus.Storage
+	// Save persists hs (when not empty) and ents in one fsynced write.
+	Save(hs consensus.HardState, ents []consensus.Entry) error
+}
+
+// Transport sends messages to peers without blocking.
+type Transport interface {
+	Send(msgs []consensus.Message)
+}
+
+// Config configures a Node.
+type Config struct {
+	ID        consensus.NodeID
+	Voters    []consensus.NodeID
+	Store     Store
+	Transport Transport
+	FSM       StateMachine
+	// TickInterval is the wall time of one core tick (the heartbeat interval).
+	TickInterval time.Duration
+	// ElectionTicks and HeartbeatTicks are in ticks of TickInterval.
+	ElectionTicks  int
+	HeartbeatTicks int
+	// MaxMsgBytes and MaxInflightMsgs pass through to the core.
+	MaxMsgBytes     uint64
+	MaxInflightMsgs int
+	// Seed seeds the core's election jitter.
+	Seed   uint64
+	Logger *zap.Logger
+}
+
+type proposal struct {
+	data []byte
+	fut  *future
+}
+
+type readReq struct {
+	fut *future
+}
+
+// future is a result delivered exactly once: done is closed after val/err are set.
+type future struct {
+	done chan struct{}
+	val  any
+	err  error
+}
+
+func newFuture() *future { return &future{done: make(chan struct{})} }
+
+func (f *future) resolve(val any, err error) {
+	f.val, f.err = val, err
+	close(f.done)
+}
+
+func (f *future) wait(ctx context.Context) (any, error) {
+	select {
+	case <-f.done:
+		return f.val, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// pendingProposal is a proposal appended at (index, term), awaiting apply.
+type pendingProposal struct {
+	term consensus.Term
+	fut  *future
+}
+
+// pendingRead is a confirmed or unconfirmed read waiting to be served.
+type pendingRead struct {
+	lead  consensus.NodeID
+	index consensus.Index // 0 until the core returned its ReadState
+	fut   *future
+}
+
+// Node is a running Raft node. Create it with New and run it with Run.
+type Node struct {
+	cfg  Config
+	log  *zap.Logger
+	raft *consensus.Raft
+
+	inbound   chan consensus.Message
+	proposals chan proposal
+	reads     chan readReq
+	stopped   chan struct{} // closed when Run returns
+
+	// Loop-owned state: only the Run goroutine touches these.
+	pending   map[consensus.Index]pendingProposal
+	readsByID map[uint64]*pendingRead
+	readWait  []*pendingRead // confirmed reads waiting for applied >= index
+	nextRead  uint64
+	applied   consensus.Index
+
+	status atomic.Pointer[consensus.Status]
+
+	mu sync.Mutex
+	// appliedCh is closed and replaced each time applied advances.
+	appliedCh chan struct{}
+	// leaderCh is closed and replaced each time the leader or role changes.
+	leaderCh chan struct{}
+}
+
+// New creates a node from cfg; its state comes from cfg.Store.
+func New(cfg Config) (*Node, error) {
+	if cfg.Store == nil || cfg.Transport == nil || cfg.FSM == nil {
+		return nil, errors.New("driver: Store, Transport and FSM are required")
+	}
+	if cfg.TickInterval <= 0 {
+		return nil, fmt.Errorf("driver: tick interval %v, want > 0", cfg.TickInterval)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	r, err := consensus.New(consensus.Config{
+		ID:              cfg.ID,
+		Voters:          cfg.Voters,
+		Storage:         cfg.Store,
+		ElectionTicks:   cfg.ElectionTicks,
+		HeartbeatTicks:  cfg.HeartbeatTicks,
+		Rand:            rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.ID))),
+		MaxMsgBytes:     cfg.MaxMsgBytes,
+		MaxInflightMsgs: cfg.MaxInflightMsgs,
+		Logger:          log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("driver: %w", err)
+	}
+	n := &Node{
+		cfg:       cfg,
+		log:       log,
+		raft:      r,
+		inbound:   make(chan consensus.Message, InboundQueueMax),
+		proposals: make(chan proposal, ProposalQueueMax),
+		reads:     make(chan readReq, ReadQueueMax),
+		stopped:   make(chan struct{}),
+		pending:   make(map[consensus.Index]pendingProposal),
+		readsByID: make(map[uint64]*pendingRead),
+		appliedCh: make(chan struct{}),
+		leaderCh:  make(chan struct{}),
+	}
+	st := r.Status()
+	n.status.Store(&st)
+	return n, nil
+}
+
+// Status returns the core's state as of the loop's last iteration.
+func (n *Node) Status() consensus.Status { return *n.status.Load() }
+
+// Step queues a message from a peer; it never blocks. A full queue drops it.
+func (n *Node) Step(m consensus.Message) {
+	select {
+	case n.inbound <- m:
+	default:
+		n.log.Debug("inbound queue full, message dropped", zap.Uint64("peer", uint64(m.From)))
+	}
+}
+
+// Propose submits data and waits until it is applied, returning the state
+// machine's result. consensus.ErrNotLeader means this node cannot propose;
+// ErrProposalLost means the entry was overwritten and did not take effect; a
+// context error leaves the outcome unknown.
+func (n *Node) Propose(ctx context.Context, data []byte) (any, error) {
+	p := proposal{data: data, fut: newFuture()}
+	select {
+	case n.proposals <- p:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-n.stopped:
+		return nil, ErrStopped
+	}
+	return n.await(ctx, p.fut)
+}
+
+// LinearizableRead returns once the local state machine has applied every
+// entry committed before the call: a read of it after that is linearizable.
+func (n *Node) LinearizableRead(ctx context.Context) error {
+	r := readReq{fut: newFuture()}
+	select {
+	case n.reads <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-n.stopped:
+		return ErrStopped
+	}
+	_, err := n.await(ctx, r.fut)
+	return err
+}
+
+func (n *Node) await(ctx context.Context, f *future) (any, error) {
+	select {
+	case <-f.done:
+		return f.val, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-n.stopped:
+		// The loop may have resolved f just before it stopped.
+		select {
+		case <-f.done:
+			return f.val, f.err
+		default:
+			return nil, ErrStopped
+		}
+	}
+}
+
+// WaitApplied returns once the applied index is at least index.
+func (n *Node) WaitApplied(ctx context.Context, index consensus.Index) error {
+	for {
+		n.mu.Lock()
+		ch := n.appliedCh
+		n.mu.Unlock()
+		if n.Status().Applied >= index {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-n.stopped:
+			return ErrStopped
+		}
+	}
+}
+
+// LeaderChanged returns a channel closed at the next change of leader or role.
+func (n *Node) LeaderChanged() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.leaderCh
+}
+
+// Done is closed when Run has returned.
+func (n *Node) Done() <-chan struct{} { return n.stopped }
+
+// ReportUnreachable tells the core that a message to id was not delivered. It
+// is safe to call from any goroutine; it is delivered through the loop.
+func (n *Node) ReportUnreachable(id consensus.NodeID) {
+	n.Step(consensus.Message{Type: reportUnreachable, From: id, To: n.cfg.ID})
+}
+
+// reportUnreachable is a loop-local pseudo message type, never sent on the wire.
+const reportUnreachable consensus.MessageType = 0
+
+// Run drives the node until ctx is cancelled or persisting fails (a node that
+// cannot write its log must stop). It returns nil on cancellation.
+func (n *Node) Run(ctx context.Context) error {
+	defer close(n.stopped)
+	defer n.failAll(ErrStopped)
+	ticker := time.NewTicker(n.cfg.TickInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+			n.raft.Tick()
+		case m := <-n.inbound:
+			n.step(m)
+		case p := <-n.proposals:
+			n.propose(p)
+		case r := <-n.reads:
+			n.read(r)
+		}
+		n.drainInputs()
+		if err := n.handleReady(); err != nil {
+			n.log.Error("node loop stopped", zap.Error(err))
+			return err
+		}
+	}
+}
+
+// drainInputs takes whatever else is already queued, up to LoopBatchMax, so
+// that many proposals share one Ready and one fsync (group commit).
+func (n *Node) drainInputs() {
+	for i := 0; i < LoopBatchMax; i++ {
+		select {
+		case m := <-n.inbound:
+			n.step(m)
+		case p := <-n.proposals:
+			n.propose(p)
+		case r := <-n.reads:
+			n.read(r)
+		default:
+			return
+		}
+	}
+}
+
+func (n *Node) step(m consensus.Message) {
+	if m.Type == reportUnreachable {
+		n.raft.ReportUnreachable(m.From)
+		return
+	}
+	if err := n.raft.Step(m); err != nil {
+		n.log.Debug("message rejected", zap.Uint64("peer", uint64(m.From)), zap.Error(err))
+	}
+}
+
+func (n *Node) propose(p proposal) {
+	index, term, err := n.raft.Propose(p.data)
+	if err != nil {
+		p.fut.resolve(nil, err)
+		return
+	}
+	n.pending[index] = pendingProposal{term: term, fut: p.fut}
+}
+
+func (n *Node) read(r readReq) {
+	n.nextRead++
+	id := n.nextRead
+	var rctx [8]byte
+	binary.BigEndian.PutUint64(rctx[:], id)
+	if err := n.raft.ReadIndex(rctx[:]); err != nil {
+		r.fut.resolve(nil, err)
+		return
+	}
+	n.readsByID[id] = &pendingRead{lead: n.raft.Status().Lead, fut: r.fut}
+}
+
+// handleReady carries out every pending Ready per the core's contract.
+func (n *Node) handleReady() error {
+	for n.raft.HasReady() {
+		rd := n.raft.Ready()
+		// 1. Persist: one fsynced transaction for hard state and entries.
+		if !rd.HardState.IsEmpty() || len(rd.Entries) > 0 {
+			if err := n.cfg.Store.Save(rd.HardState, rd.Entries); err != nil {
+				return fmt.Errorf("driver: persist: %w", err)
+			}
+		}
+		// 2. Send, only now that it is durable.
+		if len(rd.Messages) > 0 {
+			n.cfg.Transport.Send(rd.Messages)
+		}
+		// 3. Apply and serve reads.
+		n.apply(rd.CommittedEntries)
+		n.collectReads(rd.ReadStates)
+		n.raft.Advance(rd)
+		n.publish(rd.SoftState)
+	}
+	n.serveReads()
+	return nil
+}
+
+func (n *Node) apply(ents []consensus.Entry) {
+	for i := range ents {
+		e := &ents[i]
+		var result any
+		if e.Type == consensus.EntryNormal {
+			result = n.cfg.FSM.Apply(e.Index, e.Data)
+		}
+		if p, ok := n.pending[e.Index]; ok {
+			delete(n.pending, e.Index)
+			if p.term == e.Term {
+				p.fut.resolve(result, nil)
+			} else {
+				p.fut.resolve(nil, ErrProposalLost)
+			}
+		}
+		n.applied = e.Index
+	}
+}
+
+func (n *Node) collectReads(states []consensus.ReadState) {
+	for _, rs := range states {
+		if len(rs.RequestCtx) != 8 {
+			continue
+		}
+		id := binary.BigEndian.Uint64(rs.RequestCtx)
+		pr, ok := n.readsByID[id]
+		if !ok {
+			continue
+		}
+		delete(n.readsByID, id)
+		pr.index = rs.Index
+		n.readWait = append(n.readWait, pr)
+	}
+}
+
+// serveReads resolves every confirmed read whose index is applied.
+func (n *Node) serveReads() {
+	kept := n.readWait[:0]
+	for _, pr := range n.readWait {
+		if n.applied >= pr.index {
+			pr.fut.resolve(nil, nil)
+			continue
+		}
+		kept = append(kept, pr)
+	}
+	clear(n.readWait[len(kept):])
+	n.readWait = kept
+}
+
+// publish makes the loop's state visible to other goroutines and wakes waiters.
+func (n *Node) publish(ss *consensus.SoftState) {
+	st := n.raft.Status()
+	old := n.status.Swap(&st)
+	if ss != nil {
+		n.onLeaderChange(ss)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if st.Applied != old.Applied {
+		close(n.appliedCh)
+		n.appliedCh = make(chan struct{})
+	}
+	if ss != nil {
+		close(n.leaderCh)
+		n.leaderCh = make(chan struct{})
+	}
+}
+
+// onLeaderChange fails unconfirmed reads asked of a leader that is gone: the
+// core dropped them, and the reader may retry at once.
+func (n *Node) onLeaderChange(ss *consensus.SoftState) {
+	n.log.Info("leader changed", zap.Uint64("leader", uint64(ss.Lead)), zap.Stringer("role", ss.Role))
+	for id, pr := range n.readsByID {
+		if pr.lead != ss.Lead || ss.Role != consensus.RoleLeader && pr.lead == n.cfg.ID {
+			delete(n.readsByID, id)
+			pr.fut.resolve(nil, ErrLeaderChanged)
+		}
+	}
+}
+
+// failAll resolves every outstanding future when the loop stops.
+func (n *Node) failAll(err error) {
+	for idx, p := range n.pending {
+		delete(n.pending, idx)
+		p.fut.resolve(nil, err)
+	}
+	for id, pr := range n.readsByID {
+		delete(n.readsByID, id)
+		pr.fut.resolve(nil, err)
+	}
+	for _, pr := range n.readWait {
+		pr.fut.resolve(nil, err)
+	}
+	n.readWait = nil
+}

@@ -1,0 +1,16 @@
+package driver
+
+// Bounds on the queues that feed the node loop from outside. A full inbound
+// queue drops the message (Raft tolerates loss); a full proposal or read queue
+// makes the caller wait on its context.
+const (
+	// InboundQueueMax bounds peer messages waiting for the loop.
+	InboundQueueMax = 4096
+	// ProposalQueueMax bounds proposals waiting for the loop.
+	ProposalQueueMax = 4096
+	// ReadQueueMax bounds linearizable reads waiting for the loop.
+	ReadQueueMax = 4096
+	// LoopBatchMax bounds the inputs the loop takes before handling a Ready,
+	// so a flood of input cannot starve persistence and apply.
+	LoopBatchMax = 1024
+)
