@@ -1,0 +1,48 @@
+// Package boltstore is the durable storage of a raftlock node: the Raft log and
+// hard state in one bbolt file, read by the consensus core through the
+// consensus.Storage interface and written by the driver through Save.
+//
+// What it owns:
+//
+//   - The file and its exclusive lock. Open takes bbolt's flock, so a second
+//     process pointed at the same data dir fails fast with ErrInUse instead of
+//     corrupting the log.
+//
+//   - The on-disk layout (format version 1):
+//
+//     bucket "log":  8-byte big-endian index -> CRC32C (4 bytes, big-endian,
+//     Castagnoli) of the msgpack encoding of the consensus.Entry, then that
+//     encoding.
+//     bucket "meta": "version" -> 8-byte big-endian format version;
+//     "hardstate" -> the framed (CRC then msgpack) consensus.HardState;
+//     "snapshot" -> the framed index and term of the last entry removed by
+//     Compact (absent while nothing was compacted). The snapshot payload, the
+//     applied hint and the membership are later issues; they get keys of their
+//     own in "meta" and never change the meaning of these.
+//
+//   - Verification: Open scans the whole log once and refuses to start on a
+//     bad checksum, a key that does not match its entry, a gap, or a term that
+//     goes down, with an error naming the file and the index (ErrCorrupt).
+//
+//   - Durability: Save writes one Ready (hard state and entries) in one bbolt
+//     read-write transaction that is fsynced when it commits. The driver
+//     batches many proposals into one Ready, so a busy node pays one commit
+//     per Ready, never one per entry.
+//
+//   - An in-memory index of first and last index and of the term of every
+//     entry (kept as runs of equal terms), so Term, FirstIndex and LastIndex
+//     never open a transaction. Entries reads through a bbolt read transaction.
+//
+// What it must never do:
+//
+//   - Acknowledge a Save before its transaction is durable, or offer a way to
+//     skip the fsync in production (the unexported noSync option exists for
+//     benchmarks and tests of this package only).
+//   - Trust bytes read from the file: every value is checked and bounded
+//     before use; a malformed value is ErrCorrupt, never a panic.
+//   - Delete an entry at or below the stored commit index by truncation: that
+//     is a bug in the caller and panics with "invariant violated".
+//   - Know about locks, leases or the transport. It imports only consensus.
+//
+// A Store is safe for concurrent use; the driver is its only writer.
+package boltstore

@@ -1,0 +1,56 @@
+package boltstore
+
+import "time"
+
+// EntryDataBytesMax is the largest Data of one log entry Save accepts and Open
+// reads back. The core must refuse proposals larger than this before they
+// reach the log.
+const EntryDataBytesMax = 4 << 20
+
+// entryEncodingOverheadBytesMax bounds the bytes a msgpack encoding of an entry
+// takes besides its Data: the map header, four short keys, two 9-byte
+// integers, the type and the bin header, with room to spare.
+const entryEncodingOverheadBytesMax = 64
+
+// entryValueBytesMax is the largest value the log bucket may hold: a checksum
+// and an encoded entry of EntryDataBytesMax data.
+const entryValueBytesMax = crcBytes + entryEncodingOverheadBytesMax + EntryDataBytesMax
+
+// metaValueBytesMax is the largest framed value in the meta bucket (hard state,
+// snapshot metadata); they are a few integers each.
+const metaValueBytesMax = 256
+
+// decodeDepthMax bounds the nesting the msgpack decoder follows in a value
+// read from disk. Entries and hard states are flat; unknown nested fields
+// deeper than this are corrupt.
+const decodeDepthMax = 8
+
+// decodeInitLenMax bounds what the msgpack decoder allocates up front for a
+// container whose length header it has not yet verified against the input.
+const decodeInitLenMax = 64 << 10
+
+// LockWaitDefault is how long Open waits for the file lock held by another
+// process before it gives up with ErrInUse, when Options.LockWait is zero.
+const LockWaitDefault = time.Second
+
+// LockWaitMax is the longest Options.LockWait Open accepts: a node that cannot
+// get its data dir should say so, not hang.
+const LockWaitMax = time.Minute
+
+// crcBytes is the size of the CRC32C that precedes every encoded value.
+const crcBytes = 4
+
+// indexKeyBytes is the size of a log bucket key: a big-endian uint64 index.
+const indexKeyBytes = 8
+
+// formatVersion is the on-disk layout this package writes and reads.
+const formatVersion = 1
+
+// entriesPreallocMax bounds the capacity Entries reserves up front; a larger
+// answer grows as it is read (maxBytes usually stops it much earlier).
+const entriesPreallocMax = 256
+
+// logFillPercent is the fill factor of the log bucket's pages. Keys only ever
+// grow at the end (a truncation deletes the tail first), so pages can be
+// packed nearly full, like bbolt advises for sequential inserts.
+const logFillPercent = 0.95

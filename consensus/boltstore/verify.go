@@ -1,0 +1,86 @@
+package boltstore
+
+import (
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/raftlock/raftlock/consensus"
+)
+
+// load reads the hard state and snapshot metadata and verifies the whole log
+// in one sequential scan, filling s.hs and s.idx. Every check failure names
+// the file (and the index) and wraps ErrCorrupt.
+func (s *Store) load(tx *bolt.Tx) error {
+	meta := tx.Bucket([]byte(bucketMeta))
+	if raw := meta.Get([]byte(keyHardState)); raw != nil {
+		if err := unframe(s.h, s.table, raw, metaValueBytesMax, &s.hs); err != nil {
+			return fmt.Errorf("boltstore: %s: hard state: %w", s.path, err)
+		}
+	}
+	var snap snapshotMeta
+	if raw := meta.Get([]byte(keySnapshotMeta)); raw != nil {
+		if err := unframe(s.h, s.table, raw, metaValueBytesMax, &snap); err != nil {
+			return fmt.Errorf("boltstore: %s: snapshot metadata: %w", s.path, err)
+		}
+	}
+	idx, err := s.scanLog(tx.Bucket([]byte(bucketLog)), snap)
+	if err != nil {
+		return fmt.Errorf("boltstore: %s: %w", s.path, err)
+	}
+	if err := checkHardState(s.hs, &idx); err != nil {
+		return fmt.Errorf("boltstore: %s: %w", s.path, err)
+	}
+	s.idx = idx
+	return nil
+}
+
+// scanLog walks the log bucket in key order and checks every entry: its
+// checksum and encoding, that its key is its index, that the indexes follow
+// each other from snap.Index+1 without a gap, and that terms never go down.
+func (s *Store) scanLog(b *bolt.Bucket, snap snapshotMeta) (logIndex, error) {
+	idx := logIndex{snap: snap, last: snap.Index}
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		i, ok := parseIndexKey(k)
+		if !ok {
+			return logIndex{}, fmt.Errorf("entry after %d: key %x is %d bytes, want %d: %w", idx.last, k, len(k), indexKeyBytes, ErrCorrupt)
+		}
+		if want := idx.last + 1; i != want {
+			if i < want {
+				return logIndex{}, fmt.Errorf("entry %d: at or below the snapshot index %d: %w", i, snap.Index, ErrCorrupt)
+			}
+			return logIndex{}, fmt.Errorf("entry %d: missing, the next stored entry is %d: %w", want, i, ErrCorrupt)
+		}
+		if v == nil {
+			return logIndex{}, fmt.Errorf("entry %d: a bucket, not a value: %w", i, ErrCorrupt)
+		}
+		e, err := decodeEntry(s.h, s.table, v)
+		if err != nil {
+			return logIndex{}, fmt.Errorf("entry %d: %w", i, err)
+		}
+		if e.Index != i {
+			return logIndex{}, fmt.Errorf("entry %d: holds index %d: %w", i, e.Index, ErrCorrupt)
+		}
+		if lt := idx.lastTerm(); e.Term < lt {
+			return logIndex{}, fmt.Errorf("entry %d: term %d below term %d of entry %d: %w", i, e.Term, lt, i-1, ErrCorrupt)
+		}
+		idx.append(i, e.Term)
+	}
+	return idx, nil
+}
+
+// checkHardState checks the hard state against the verified log: the commit
+// index lies within it, and no entry has a term above the current term.
+func checkHardState(hs consensus.HardState, idx *logIndex) error {
+	if hs.Commit > idx.last {
+		return fmt.Errorf("hard state commit %d above last index %d: %w", hs.Commit, idx.last, ErrCorrupt)
+	}
+	if hs.Commit < idx.snap.Index {
+		return fmt.Errorf("hard state commit %d below snapshot index %d: %w", hs.Commit, idx.snap.Index, ErrCorrupt)
+	}
+	if lt := idx.lastTerm(); lt > hs.Term {
+		return fmt.Errorf("last entry term %d above hard state term %d: %w", lt, hs.Term, ErrCorrupt)
+	}
+	return nil
+}
