@@ -3,3 +3,42 @@ package consensus
 // entryOverheadBytes approximates an encoded entry's bytes besides its Data:
 // index, term, type and msgpack framing.
 const entryOverheadBytes = 24
+
+// MaxMsgBytesDefault is the Config.MaxMsgBytes used when the field is zero:
+// the entry bytes one MsgApp carries at most (at least one entry is always sent).
+const MaxMsgBytesDefault = 1 << 20
+
+// MaxInflightMsgsDefault is the Config.MaxInflightMsgs used when the field is
+// zero: how many MsgApps a leader pipelines to one follower before it waits for
+// acknowledgements.
+const MaxInflightMsgsDefault = 256
+
+// MaxInflightMsgsMax bounds Config.MaxInflightMsgs: the in-flight window of each
+// follower is a ring of this many indexes at most.
+const MaxInflightMsgsMax = 1 << 16
+
+// UncommittedEntriesMax bounds the entries a leader holds beyond its commit
+// index; Propose returns ErrProposalDropped past it.
+const UncommittedEntriesMax = 1 << 16
+
+// UncommittedBytesMax bounds the entry bytes a leader accepted by Propose that
+// have not been applied yet; Propose returns ErrProposalDropped past it. One
+// proposal is always accepted when nothing is outstanding, however large.
+const UncommittedBytesMax = 64 << 20
+
+// CommittedBytesMax bounds the entry bytes of Ready.CommittedEntries (at least
+// one entry is handed out when any is committed and unapplied).
+const CommittedBytesMax = 4 << 20
+
+// PendingReadsMax bounds the ReadIndex requests a leader holds while it
+// confirms its leadership; ReadIndex returns ErrProposalDropped past it.
+const PendingReadsMax = 4096
+
+// unstableShrinkFactor says when the unstable tail's backing array is copied
+// into a smaller one after entries became stable: when its capacity exceeds
+// this many times its length.
+const unstableShrinkFactor = 4
+
+// readContextBytes is the size of the context a leader puts in a heartbeat to
+// confirm pending reads: a big-endian uint64 sequence number.
+const readContextBytes = 8

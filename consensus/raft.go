@@ -2,7 +2,9 @@ package consensus
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"go.uber.org/zap"
 )
@@ -17,6 +19,14 @@ var ErrNoLeader = errors.New("consensus: no leader")
 // ErrProposalDropped is returned when the leader refuses a proposal it cannot
 // take now (for example, its uncommitted tail is full).
 var ErrProposalDropped = errors.New("consensus: proposal dropped")
+
+// ErrInvalidConfig is returned by New for a Config it cannot run with.
+var ErrInvalidConfig = errors.New("consensus: invalid config")
+
+// ErrInvalidMessage is returned by Step for a message no correct peer sends:
+// an unknown type, the wrong recipient, an unknown sender, entries that do not
+// follow prevLogIndex, and the like. The message changed nothing.
+var ErrInvalidMessage = errors.New("consensus: invalid message")
 
 // Config configures a Raft core.
 type Config struct {
@@ -34,15 +44,57 @@ type Config struct {
 	HeartbeatTicks int
 	// Rand is the only source of randomness (election jitter).
 	Rand *rand.Rand
-	// MaxMsgBytes bounds the entry bytes in one MsgApp (at least one entry is sent).
+	// MaxMsgBytes bounds the entry bytes in one MsgApp (at least one entry is
+	// sent); zero means MaxMsgBytesDefault.
 	MaxMsgBytes uint64
-	// MaxInflightMsgs bounds the MsgApps in flight to one follower in pipeline mode.
+	// MaxInflightMsgs bounds the MsgApps in flight to one follower in pipeline
+	// mode; zero means MaxInflightMsgsDefault.
 	MaxInflightMsgs int
 	// Applied is the last index the state machine applied before this start
 	// (0 when it is rebuilt from the log).
 	Applied Index
 	// Logger is optional; nil logs nothing.
 	Logger *zap.Logger
+
+	// testSkipCurrentTermCommit makes the leader count replicas for entries of
+	// any term: the Figure 8 bug, for the simulator to prove it catches it.
+	testSkipCurrentTermCommit bool
+	// testSkipUpToDateCheck grants votes and pre-votes without the §5.4.1
+	// check, for the simulator to prove it catches the lost entries.
+	testSkipUpToDateCheck bool
+}
+
+// validate checks cfg and returns an ErrInvalidConfig error naming the field.
+func (cfg *Config) validate() error {
+	switch {
+	case cfg.ID == None:
+		return fmt.Errorf("%w: ID is None", ErrInvalidConfig)
+	case len(cfg.Voters) == 0:
+		return fmt.Errorf("%w: no voters", ErrInvalidConfig)
+	case !slices.Contains(cfg.Voters, cfg.ID):
+		return fmt.Errorf("%w: ID %d not among the voters %v", ErrInvalidConfig, cfg.ID, cfg.Voters)
+	case cfg.Storage == nil:
+		return fmt.Errorf("%w: no storage", ErrInvalidConfig)
+	case cfg.Rand == nil:
+		return fmt.Errorf("%w: no rand", ErrInvalidConfig)
+	case cfg.HeartbeatTicks <= 0:
+		return fmt.Errorf("%w: heartbeat ticks %d, min 1", ErrInvalidConfig, cfg.HeartbeatTicks)
+	case cfg.ElectionTicks <= cfg.HeartbeatTicks:
+		return fmt.Errorf("%w: election ticks %d, must exceed heartbeat ticks %d", ErrInvalidConfig, cfg.ElectionTicks, cfg.HeartbeatTicks)
+	case cfg.MaxInflightMsgs < 0 || cfg.MaxInflightMsgs > MaxInflightMsgsMax:
+		return fmt.Errorf("%w: max in-flight messages %d, want 0..%d", ErrInvalidConfig, cfg.MaxInflightMsgs, MaxInflightMsgsMax)
+	}
+	seen := make(map[NodeID]bool, len(cfg.Voters))
+	for _, id := range cfg.Voters {
+		if id == None {
+			return fmt.Errorf("%w: voter None", ErrInvalidConfig)
+		}
+		if seen[id] {
+			return fmt.Errorf("%w: voter %d listed twice", ErrInvalidConfig, id)
+		}
+		seen[id] = true
+	}
+	return nil
 }
 
 // Status is a snapshot of a core's state for observers (health, metrics, tests).
@@ -62,39 +114,286 @@ type Status struct {
 
 // Raft is the deterministic Raft core. It is not safe for concurrent use: its
 // owner (the driver or the simulator) serializes every call.
-type Raft struct{}
+type Raft struct {
+	id NodeID
+	// voters is sorted: every loop over the cluster follows it, never a map.
+	voters []NodeID
+	log    *raftLog
+
+	// term never decreases; vote is the candidate voted for in term.
+	// Invariant: vote changes from None at most once per term.
+	term Term
+	vote NodeID
+	lead NodeID
+	role Role
+
+	// prs is the leader's progress per voter (itself included); nil otherwise.
+	prs map[NodeID]*progress
+	// votes holds the (pre-)vote answers of the current campaign.
+	votes map[NodeID]bool
+
+	msgs       []Message
+	readStates []ReadState
+	reads      readQueue
+
+	electionTicks  int
+	heartbeatTicks int
+	// electionElapsed counts ticks since the last reset: on a follower since it
+	// last heard from the leader (or granted a vote); on a leader since the
+	// current CheckQuorum window began.
+	electionElapsed           int
+	heartbeatElapsed          int
+	randomizedElectionTimeout int
+	rand                      *rand.Rand
+
+	maxMsgBytes uint64
+	maxInflight int
+	// uncommittedBytes approximates the bytes proposed to this leader and not
+	// applied yet (bounded by UncommittedBytesMax).
+	uncommittedBytes uint64
+	// committedInTerm is set once the leader's commit index reaches an entry
+	// of its own term; ReadIndex waits for it.
+	committedInTerm bool
+
+	prevSoft SoftState
+	prevHard HardState
+	matchBuf []Index
+	logger   *zap.Logger
+
+	skipCurrentTermCommit bool
+	skipUpToDateCheck     bool
+}
 
 // New returns a core that starts as a follower from the state in cfg.Storage.
-func New(cfg Config) (*Raft, error) { panic("TODO(#3): consensus core") }
+func New(cfg Config) (*Raft, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	hs, err := cfg.Storage.InitialState()
+	if err != nil {
+		return nil, fmt.Errorf("consensus: storage initial state: %w", err)
+	}
+	l, err := newLog(cfg.Storage, hs.Commit, cfg.Applied)
+	if err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	r := &Raft{
+		id:                    cfg.ID,
+		voters:                slices.Sorted(slices.Values(cfg.Voters)),
+		log:                   l,
+		term:                  hs.Term,
+		vote:                  hs.Vote,
+		electionTicks:         cfg.ElectionTicks,
+		heartbeatTicks:        cfg.HeartbeatTicks,
+		rand:                  cfg.Rand,
+		maxMsgBytes:           cfg.MaxMsgBytes,
+		maxInflight:           cfg.MaxInflightMsgs,
+		votes:                 make(map[NodeID]bool, len(cfg.Voters)),
+		prevHard:              hs,
+		prevSoft:              SoftState{Lead: None, Role: RoleFollower},
+		matchBuf:              make([]Index, 0, len(cfg.Voters)),
+		logger:                logger.With(zap.Uint64("node_id", uint64(cfg.ID))),
+		skipCurrentTermCommit: cfg.testSkipCurrentTermCommit,
+		skipUpToDateCheck:     cfg.testSkipUpToDateCheck,
+	}
+	if r.maxMsgBytes == 0 {
+		r.maxMsgBytes = MaxMsgBytesDefault
+	}
+	if r.maxInflight == 0 {
+		r.maxInflight = MaxInflightMsgsDefault
+	}
+	r.becomeFollower(hs.Term, None)
+	r.logger.Info("raft started",
+		zap.Uint64("term", uint64(r.term)), zap.Uint64("vote", uint64(r.vote)),
+		zap.Uint64("commit", uint64(r.log.committed)), zap.Uint64("applied", uint64(r.log.applied)),
+		zap.Uint64("last_index", uint64(r.log.lastIndex())))
+	return r, nil
+}
+
+// quorum is the number of voters that make a majority.
+func (r *Raft) quorum() int { return len(r.voters)/2 + 1 }
+
+// isVoter reports whether id is a member of the cluster.
+func (r *Raft) isVoter(id NodeID) bool {
+	_, found := slices.BinarySearch(r.voters, id)
+	return found
+}
 
 // Tick advances the core's logical clock by one tick.
-func (r *Raft) Tick() { panic("TODO(#3)") }
+func (r *Raft) Tick() {
+	if r.role == RoleLeader {
+		r.tickLeader()
+	} else {
+		r.tickElection()
+	}
+	r.checkInvariants()
+}
 
 // Step hands the core a message from a peer. Messages with a stale term are
-// answered or ignored as Raft prescribes; malformed messages return an error.
-func (r *Raft) Step(m Message) error { panic("TODO(#3)") }
+// answered or ignored as Raft prescribes; malformed messages return an error
+// wrapping ErrInvalidMessage and change nothing.
+func (r *Raft) Step(m Message) error {
+	if err := r.validate(m); err != nil {
+		return err
+	}
+	if ce := r.logger.Check(zap.DebugLevel, "step"); ce != nil {
+		ce.Write(zap.Stringer("type", m.Type), zap.Uint64("peer", uint64(m.From)),
+			zap.Uint64("msg_term", uint64(m.Term)), zap.Uint64("term", uint64(r.term)),
+			zap.Uint64("index", uint64(m.Index)), zap.Int("entries", len(m.Entries)))
+	}
+	err := r.step(m)
+	r.checkInvariants()
+	return err
+}
+
+// step applies the term rules of §5.1 (with pre-vote and leader stickiness)
+// and dispatches m to its role.
+func (r *Raft) step(m Message) error {
+	switch {
+	case m.Term > r.term:
+		if (m.Type == MsgVote || m.Type == MsgPreVote) && r.inLease() {
+			// Leader stickiness: a node that hears from a live leader neither
+			// votes nor raises its term, so a rejoining node cannot depose it.
+			if ce := r.logger.Check(zap.DebugLevel, "vote ignored in leader lease"); ce != nil {
+				ce.Write(zap.Uint64("peer", uint64(m.From)), zap.Uint64("msg_term", uint64(m.Term)))
+			}
+			return nil
+		}
+		switch {
+		case m.Type == MsgPreVote:
+			// A pre-vote request never changes our term.
+		case m.Type == MsgPreVoteResp && !m.Reject:
+			// A granted pre-vote carries the term we asked for; counted below.
+		case m.Type == MsgApp || m.Type == MsgHeartbeat:
+			r.becomeFollower(m.Term, m.From)
+		default:
+			r.becomeFollower(m.Term, None)
+		}
+	case m.Term < r.term:
+		r.stepStale(m)
+		return nil
+	}
+	if m.Type == MsgVote || m.Type == MsgPreVote {
+		return r.handleVoteRequest(m)
+	}
+	switch r.role {
+	case RoleLeader:
+		return r.stepLeader(m)
+	case RoleCandidate, RolePreCandidate:
+		return r.stepCandidate(m)
+	default:
+		return r.stepFollower(m)
+	}
+}
+
+// stepStale answers a message from a lower term where the answer helps: a
+// stale leader learns our term and steps down, and a pre-candidate with a
+// stale term learns it and can campaign at a term that counts
+// (etcd-io/etcd#8243). Everything else from a lower term is dropped.
+func (r *Raft) stepStale(m Message) {
+	switch m.Type {
+	case MsgApp, MsgHeartbeat:
+		r.send(Message{Type: MsgAppResp, To: m.From})
+	case MsgPreVote:
+		r.send(Message{Type: MsgPreVoteResp, To: m.From, Term: r.term, Reject: true})
+	}
+}
+
+// stepFollower handles a current-term message on a follower.
+func (r *Raft) stepFollower(m Message) error {
+	switch m.Type {
+	case MsgApp:
+		r.electionElapsed = 0
+		r.lead = m.From
+		return r.handleAppend(m)
+	case MsgHeartbeat:
+		r.electionElapsed = 0
+		r.lead = m.From
+		r.handleHeartbeat(m)
+	case MsgReadIndexResp:
+		r.readStates = append(r.readStates, ReadState{Index: m.Index, RequestCtx: m.Context})
+	}
+	return nil
+}
+
+// stepLeader handles a current-term message on the leader.
+func (r *Raft) stepLeader(m Message) error {
+	pr := r.prs[m.From]
+	pr.recentActive = true
+	pr.ticksSinceHeard = 0
+	switch m.Type {
+	case MsgAppResp:
+		return r.handleAppendResponse(m, pr)
+	case MsgHeartbeatResp:
+		r.handleHeartbeatResponse(m, pr)
+	case MsgReadIndex:
+		return r.leaderRead(m.From, m.Context)
+	case MsgApp, MsgHeartbeat:
+		// Election Safety makes this impossible from a correct peer.
+		return fmt.Errorf("%w: %s from %d at term %d, this node leads that term", ErrInvalidMessage, m.Type, m.From, m.Term)
+	}
+	return nil
+}
+
+// send queues m for the next Ready, stamping our id and, except for pre-vote
+// messages whose term the caller chose, our term.
+func (r *Raft) send(m Message) {
+	m.From = r.id
+	if m.Type != MsgPreVote && m.Type != MsgPreVoteResp {
+		m.Term = r.term
+	}
+	r.msgs = append(r.msgs, m)
+}
 
 // Propose appends data to the log on a leader and returns the index and term
 // of the new entry; the entry is committed only if the entry applied at that
-// index later has that term. Followers return ErrNotLeader.
-func (r *Raft) Propose(data []byte) (Index, Term, error) { panic("TODO(#3)") }
-
-// ReadIndex requests a linearizable read; a ReadState with the same rctx
-// appears in a later Ready once leadership is confirmed by a quorum.
-func (r *Raft) ReadIndex(rctx []byte) error { panic("TODO(#3)") }
-
-// HasReady reports whether Ready would return any work.
-func (r *Raft) HasReady() bool { panic("TODO(#3)") }
-
-// Ready returns the pending work; the driver must Advance with it before the next Ready.
-func (r *Raft) Ready() Ready { panic("TODO(#3)") }
-
-// Advance tells the core that rd was persisted, sent and applied.
-func (r *Raft) Advance(rd Ready) { panic("TODO(#3)") }
+// index later has that term. Followers return ErrNotLeader. The core keeps
+// data: the caller must not modify it afterwards.
+func (r *Raft) Propose(data []byte) (Index, Term, error) {
+	if r.role != RoleLeader {
+		return 0, 0, ErrNotLeader
+	}
+	if n := r.log.lastIndex() - r.log.committed; n >= UncommittedEntriesMax {
+		return 0, 0, fmt.Errorf("%w: %d uncommitted entries, max %d", ErrProposalDropped, n, UncommittedEntriesMax)
+	}
+	e := Entry{Index: r.log.lastIndex() + 1, Term: r.term, Type: EntryNormal, Data: data}
+	size := e.Size()
+	if r.uncommittedBytes > 0 && r.uncommittedBytes+size > UncommittedBytesMax {
+		return 0, 0, fmt.Errorf("%w: %d uncommitted bytes and %d proposed, max %d", ErrProposalDropped, r.uncommittedBytes, size, UncommittedBytesMax)
+	}
+	r.uncommittedBytes += size
+	r.appendEntry(e)
+	r.bcastAppend(false)
+	r.checkInvariants()
+	return e.Index, e.Term, nil
+}
 
 // Status returns the core's current state.
-func (r *Raft) Status() Status { panic("TODO(#3)") }
+func (r *Raft) Status() Status {
+	return Status{
+		ID:           r.id,
+		Role:         r.role,
+		Term:         r.term,
+		Vote:         r.vote,
+		Lead:         r.lead,
+		Commit:       r.log.committed,
+		Applied:      r.log.applied,
+		LastIndex:    r.log.lastIndex(),
+		QuorumActive: r.quorumActive(),
+	}
+}
 
 // ReportUnreachable tells the core that a message to id could not be delivered,
 // so the leader falls back to probing that follower.
-func (r *Raft) ReportUnreachable(id NodeID) { panic("TODO(#3)") }
+func (r *Raft) ReportUnreachable(id NodeID) {
+	if r.role != RoleLeader || id == r.id {
+		return
+	}
+	if pr, ok := r.prs[id]; ok && pr.state == stateReplicate {
+		pr.becomeProbe()
+	}
+}

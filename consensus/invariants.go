@@ -1,0 +1,43 @@
+package consensus
+
+// checkInvariants re-verifies the core's state after an input. The O(1)
+// checks always run; the O(n) walk over the log runs only with the
+// raftlock_invariants build tag.
+func (r *Raft) checkInvariants() {
+	l := r.log
+	assertf(l.applied <= l.committed, "applied %d > commit %d", l.applied, l.committed)
+	assertf(l.committed <= l.lastIndex(), "commit %d > last index %d", l.committed, l.lastIndex())
+	if r.role == RoleLeader {
+		assertf(r.lead == r.id, "leader %d names %d as leader", r.id, r.lead)
+		assertf(r.vote == r.id, "leader %d voted for %d in its term %d", r.id, r.vote, r.term)
+	}
+	if !invariantsEnabled {
+		return
+	}
+	r.checkLogInvariants()
+}
+
+// checkLogInvariants walks the whole log: terms never fall, none exceeds the
+// current term, and a leader's progress never claims more than the log holds.
+func (r *Raft) checkLogInvariants() {
+	l := r.log
+	var prev Term
+	for i := Index(1); i <= l.lastIndex(); i++ {
+		t, err := l.term(i)
+		if err != nil {
+			// Compacted prefixes and storage failures are not invariant breaks.
+			prev = 0
+			continue
+		}
+		assertf(t >= prev, "term %d at index %d after term %d", t, i, prev)
+		assertf(t <= r.term, "term %d at index %d above current term %d", t, i, r.term)
+		prev = t
+	}
+	if r.role == RoleLeader {
+		for _, id := range r.voters {
+			pr := r.prs[id]
+			assertf(pr.match <= l.lastIndex(), "peer %d match %d > last index %d", id, pr.match, l.lastIndex())
+			assertf(pr.match < pr.next, "peer %d match %d >= next %d", id, pr.match, pr.next)
+		}
+	}
+}

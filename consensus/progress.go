@@ -1,0 +1,109 @@
+package consensus
+
+// progressState is how a leader replicates to one follower.
+type progressState uint8
+
+const (
+	// stateProbe sends one MsgApp at a time (per heartbeat) until one is
+	// acknowledged: the leader does not know where the logs agree.
+	stateProbe progressState = iota
+	// stateReplicate pipelines MsgApps, advancing next optimistically, with at
+	// most a window of them in flight.
+	stateReplicate
+)
+
+func (s progressState) String() string {
+	if s == stateReplicate {
+		return "replicate"
+	}
+	return "probe"
+}
+
+// progress is the leader's view of one voter (itself included).
+type progress struct {
+	// match is the highest index known to be on the voter's disk; next is the
+	// index of the next entry to send. Invariant: match < next.
+	match, next Index
+	state       progressState
+	// probeSent pauses a probing follower after one MsgApp until a response
+	// or a heartbeat response arrives.
+	probeSent bool
+	// recentActive says the voter was heard from in the current CheckQuorum window.
+	recentActive bool
+	// ticksSinceHeard counts leader ticks since the last message from the voter.
+	ticksSinceHeard int
+	// readSeqAcked is the newest read confirmation round the voter echoed.
+	readSeqAcked uint64
+	inflights    *inflights
+}
+
+// becomeProbe falls back to probing from just after match.
+func (pr *progress) becomeProbe() {
+	pr.state = stateProbe
+	pr.next = pr.match + 1
+	pr.probeSent = false
+	pr.inflights.reset()
+}
+
+// becomeReplicate starts pipelining from just after match.
+func (pr *progress) becomeReplicate() {
+	pr.state = stateReplicate
+	pr.next = pr.match + 1
+	pr.probeSent = false
+	pr.inflights.reset()
+}
+
+// maybeUpdate records an acknowledgement up to i; it returns false for a stale
+// one (at or below match), which changes nothing.
+func (pr *progress) maybeUpdate(i Index) bool {
+	if i <= pr.match {
+		return false
+	}
+	pr.match = i
+	pr.probeSent = false
+	if pr.next <= i {
+		pr.next = i + 1
+	}
+	return true
+}
+
+// maybeDecrTo handles a rejection of the MsgApp whose prevLogIndex was
+// rejected; hint is the highest index that may match (the leader's reading of
+// the follower's hint). It returns false for a stale rejection.
+func (pr *progress) maybeDecrTo(rejected, hint Index) bool {
+	if pr.state == stateReplicate {
+		if rejected <= pr.match {
+			return false
+		}
+		pr.next = pr.match + 1
+		return true
+	}
+	if pr.next == 0 || pr.next-1 != rejected {
+		return false
+	}
+	pr.next = max(min(rejected, hint+1), pr.match+1)
+	pr.probeSent = false
+	return true
+}
+
+// paused reports whether the leader must not send this follower a MsgApp now.
+func (pr *progress) paused() bool {
+	if pr.state == stateProbe {
+		return pr.probeSent
+	}
+	return pr.inflights.full()
+}
+
+// sentEntries updates the progress after a MsgApp whose last entry is last
+// (0 when it carried none) was queued.
+func (pr *progress) sentEntries(last Index) {
+	switch pr.state {
+	case stateReplicate:
+		if last != 0 {
+			pr.next = last + 1
+			pr.inflights.add(last)
+		}
+	case stateProbe:
+		pr.probeSent = true
+	}
+}

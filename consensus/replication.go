@@ -1,0 +1,216 @@
+package consensus
+
+import (
+	"fmt"
+
+	"go.uber.org/zap"
+)
+
+// appendEntry appends one entry the leader created (a proposal or its no-op).
+// A leader only ever appends to its own log (Leader Append-Only).
+func (r *Raft) appendEntry(e Entry) {
+	assertf(r.role == RoleLeader, "%s appending its own entry at term %d", r.role, r.term)
+	assertf(e.Index == r.log.lastIndex()+1, "leader appending at %d, last index %d", e.Index, r.log.lastIndex())
+	r.log.append([]Entry{e})
+}
+
+// maybeSendAppend sends a MsgApp to follower to unless its progress is paused,
+// or unless there are no entries to send and sendIfEmpty is false. It reports
+// whether a message was sent.
+func (r *Raft) maybeSendAppend(to NodeID, sendIfEmpty bool) bool {
+	pr := r.prs[to]
+	if pr.paused() {
+		return false
+	}
+	prev := pr.next - 1
+	prevTerm, err := r.log.term(prev)
+	if err != nil {
+		r.logger.Error("append: reading the previous term failed", zap.Uint64("peer", uint64(to)),
+			zap.Uint64("index", uint64(prev)), zap.Error(err))
+		return false
+	}
+	ents, err := r.log.entriesFrom(pr.next, r.maxMsgBytes)
+	if err != nil {
+		r.logger.Error("append: reading entries failed", zap.Uint64("peer", uint64(to)),
+			zap.Uint64("index", uint64(pr.next)), zap.Error(err))
+		return false
+	}
+	if len(ents) == 0 && !sendIfEmpty {
+		return false
+	}
+	r.send(Message{Type: MsgApp, To: to, Index: prev, LogTerm: prevTerm, Entries: ents, Commit: r.log.committed})
+	var last Index
+	if n := len(ents); n > 0 {
+		last = ents[n-1].Index
+	}
+	pr.sentEntries(last)
+	return true
+}
+
+// bcastAppend sends every follower what it lacks (or, with sendIfEmpty, at
+// least the commit index).
+func (r *Raft) bcastAppend(sendIfEmpty bool) {
+	for _, id := range r.voters {
+		if id != r.id {
+			r.maybeSendAppend(id, sendIfEmpty)
+		}
+	}
+}
+
+// bcastHeartbeat sends every follower a heartbeat carrying the commit index
+// it can safely learn and the context of the newest pending read.
+func (r *Raft) bcastHeartbeat() {
+	ctx := r.reads.heartbeatContext()
+	for _, id := range r.voters {
+		if id == r.id {
+			continue
+		}
+		// The follower can learn the commit only up to what it is known to
+		// match: beyond match its log may still diverge.
+		commit := min(r.prs[id].match, r.log.committed)
+		r.send(Message{Type: MsgHeartbeat, To: id, Commit: commit, Context: ctx})
+	}
+}
+
+// handleAppend is a follower's AppendEntries (§5.3): the consistency check,
+// then truncating only at the first entry whose term differs.
+func (r *Raft) handleAppend(m Message) error {
+	if m.Index < r.log.committed {
+		// Everything up to our commit index matches the leader already.
+		r.send(Message{Type: MsgAppResp, To: m.From, Index: r.log.committed})
+		return nil
+	}
+	ok, err := r.log.matchTerm(m.Index, m.LogTerm)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return r.rejectAppend(m)
+	}
+	lastNew := m.Index + Index(len(m.Entries))
+	conflict, err := r.log.findConflict(m.Entries)
+	if err != nil {
+		return err
+	}
+	if conflict != 0 {
+		if conflict <= r.log.committed {
+			// Leader Completeness makes this impossible from a correct leader.
+			return fmt.Errorf("%w: MsgApp from %d at term %d conflicts at %d with committed entries up to %d",
+				ErrInvalidMessage, m.From, m.Term, conflict, r.log.committed)
+		}
+		r.log.append(m.Entries[conflict-(m.Index+1):])
+	}
+	r.log.commitTo(min(m.Commit, lastNew))
+	r.send(Message{Type: MsgAppResp, To: m.From, Index: lastNew})
+	return nil
+}
+
+// rejectAppend answers a MsgApp whose (prevLogIndex, prevLogTerm) we lack,
+// with the fast-backtracking hint: our last index whose term is at most the
+// leader's prevLogTerm, and that term.
+func (r *Raft) rejectAppend(m Message) error {
+	hint := min(m.Index, r.log.lastIndex())
+	hint, hintTerm, err := r.log.findConflictByTerm(hint, m.LogTerm)
+	if err != nil {
+		return err
+	}
+	r.send(Message{Type: MsgAppResp, To: m.From, Index: m.Index, Reject: true, RejectHint: hint, LogTerm: hintTerm})
+	return nil
+}
+
+// handleHeartbeat learns the commit index (the leader sends at most what we
+// are known to match) and answers, echoing the read context.
+func (r *Raft) handleHeartbeat(m Message) {
+	if m.Commit <= r.log.lastIndex() {
+		r.log.commitTo(m.Commit)
+	}
+	r.send(Message{Type: MsgHeartbeatResp, To: m.From, Context: m.Context})
+}
+
+// handleAppendResponse is the leader's side of AppendEntries: it advances or
+// backs off the follower's progress and commits what a quorum holds.
+func (r *Raft) handleAppendResponse(m Message, pr *progress) error {
+	if m.Reject {
+		hint := m.RejectHint
+		if m.LogTerm > 0 {
+			var err error
+			if hint, _, err = r.log.findConflictByTerm(m.RejectHint, m.LogTerm); err != nil {
+				return err
+			}
+		}
+		if pr.maybeDecrTo(m.Index, hint) {
+			r.maybeSendAppend(m.From, true)
+		}
+		return nil
+	}
+	if last := r.log.lastIndex(); m.Index > last {
+		return fmt.Errorf("%w: MsgAppResp from %d acknowledges %d past last index %d", ErrInvalidMessage, m.From, m.Index, last)
+	}
+	if !pr.maybeUpdate(m.Index) {
+		return nil
+	}
+	switch pr.state {
+	case stateProbe:
+		pr.becomeReplicate()
+	case stateReplicate:
+		pr.inflights.freeLE(m.Index)
+	}
+	if r.maybeCommit() {
+		r.bcastAppend(true)
+	}
+	for r.maybeSendAppend(m.From, false) {
+	}
+	return nil
+}
+
+// handleHeartbeatResponse unpauses a probing follower, frees a slot of a full
+// window whose acknowledgements may be lost, resumes sending what the
+// follower lacks, and counts the response towards pending reads.
+func (r *Raft) handleHeartbeatResponse(m Message, pr *progress) {
+	pr.probeSent = false
+	if pr.state == stateReplicate && pr.inflights.full() {
+		pr.inflights.freeFirst()
+	}
+	if pr.match < r.log.lastIndex() {
+		r.maybeSendAppend(m.From, pr.state == stateProbe)
+	}
+	r.ackRead(pr, m.Context)
+}
+
+// maybeCommit raises the commit index to the highest index a quorum holds,
+// if that entry is of the current term (§5.4.2, Figure 8: replicas are
+// counted only for current-term entries). It reports whether commit moved.
+func (r *Raft) maybeCommit() bool {
+	r.matchBuf = r.matchBuf[:0]
+	for _, id := range r.voters {
+		r.matchBuf = append(r.matchBuf, r.prs[id].match)
+	}
+	sortIndexes(r.matchBuf)
+	mci := r.matchBuf[len(r.matchBuf)-r.quorum()]
+	if mci <= r.log.committed {
+		return false
+	}
+	t, err := r.log.term(mci)
+	if err != nil {
+		r.logger.Error("commit: reading the term failed", zap.Uint64("index", uint64(mci)), zap.Error(err))
+		return false
+	}
+	if t != r.term && !r.skipCurrentTermCommit {
+		return false
+	}
+	r.log.commitTo(mci)
+	if t == r.term && !r.committedInTerm {
+		r.committedInTerm = true
+		r.startWaitingReads()
+	}
+	return true
+}
+
+// sortIndexes sorts a handful of indexes (one per voter) in place, ascending.
+func sortIndexes(xs []Index) {
+	for i := 1; i < len(xs); i++ {
+		for j := i; j > 0 && xs[j] < xs[j-1]; j-- {
+			xs[j], xs[j-1] = xs[j-1], xs[j]
+		}
+	}
+}
