@@ -1,0 +1,149 @@
+// Command raftlock is the one binary of raftlock: `raftlock serve` runs a node;
+// the client subcommands arrive with the client SDK.
+//
+// Every flag of serve can also be set by an environment variable named
+// RAFTLOCK_ and the flag in upper case with '-' as '_' (--data-dir is
+// RAFTLOCK_DATA_DIR). A flag on the command line wins over the variable, which
+// wins over the default.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"go.uber.org/zap"
+
+	"github.com/raftlock/raftlock/server"
+)
+
+// envPrefix starts the name of every environment variable raftlock reads.
+const envPrefix = "RAFTLOCK_"
+
+const usage = `usage: raftlock <command> [flags]
+
+commands:
+  serve    run a node (raftlock serve -h lists its flags)
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
+}
+
+// run executes the command line and returns the exit code.
+func run(args []string, getenv func(string) string, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], getenv, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stderr, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "raftlock: unknown command %q\n%s", args[0], usage)
+	return 2
+}
+
+// serve runs a node until SIGTERM or SIGINT, then shuts it down and returns 0.
+func serve(args []string, getenv func(string) string, stderr io.Writer) int {
+	cfg, err := parseServe(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "raftlock serve: %v\n", err)
+		return 2
+	}
+	log, err := server.NewLogger(cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		fmt.Fprintf(stderr, "raftlock serve: %v\n", err)
+		return 2
+	}
+	defer syncLogger(log)
+	node, err := server.New(cfg, server.Options{Logger: log})
+	if err != nil {
+		log.Error("node did not start", zap.Error(err))
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := node.Run(ctx); err != nil {
+		log.Error("node failed", zap.Error(err))
+		return 1
+	}
+	return 0
+}
+
+// syncLogger flushes buffered log lines; stderr cannot be synced on some
+// systems, which is not worth reporting.
+func syncLogger(log *zap.Logger) {
+	if err := log.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTTY) {
+		fmt.Fprintf(os.Stderr, "raftlock: flush log: %v\n", err)
+	}
+}
+
+// parseServe turns serve's flags and RAFTLOCK_* variables into a validated
+// config: flag > environment > default.
+func parseServe(args []string, getenv func(string) string, stderr io.Writer) (server.Config, error) {
+	cfg := server.DefaultConfig()
+	fs := flag.NewFlagSet("raftlock serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Name, "id", cfg.Name, "this member's name; must be in --initial-cluster")
+	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the Raft log (created if missing)")
+	fs.StringVar(&cfg.ClientAddr, "client-addr", cfg.ClientAddr, "host:port of the client HTTP API")
+	fs.StringVar(&cfg.PeerAddr, "peer-addr", cfg.PeerAddr, "host:port of the peer (Raft) listener")
+	fs.StringVar(&cfg.AdvertiseClientURL, "advertise-client-url", "", "client URL others reach this node at (default http://<client-addr>)")
+	fs.StringVar(&cfg.AdvertisePeerURL, "advertise-peer-url", "", "peer URL others reach this node at (default: this member's URL in --initial-cluster, else http://<peer-addr>)")
+	fs.StringVar(&cfg.InitialCluster, "initial-cluster", "", "name=peerURL,... of every voting member (default: a one-node cluster of --id)")
+	fs.DurationVar(&cfg.HeartbeatInterval, "heartbeat-interval", cfg.HeartbeatInterval, "leader heartbeat period (the Raft tick)")
+	fs.DurationVar(&cfg.ElectionTimeout, "election-timeout", cfg.ElectionTimeout, "election timeout; at least 5 heartbeat intervals")
+	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "json or console")
+	fs.StringVar(&cfg.PeerCertFile, "peer-cert-file", "", "PEM certificate for peer mutual TLS")
+	fs.StringVar(&cfg.PeerKeyFile, "peer-key-file", "", "PEM key of --peer-cert-file")
+	fs.StringVar(&cfg.PeerTrustedCAFile, "peer-trusted-ca-file", "", "PEM CA that signs every member's peer certificate")
+	if err := applyEnv(fs, getenv); err != nil {
+		return server.Config{}, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return server.Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return server.Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err := cfg.Validate(); err != nil {
+		return server.Config{}, err
+	}
+	return cfg, nil
+}
+
+// applyEnv sets every flag whose RAFTLOCK_* variable is set and not empty;
+// fs.Parse runs afterwards, so the command line wins.
+func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := envName(f.Name)
+		v := getenv(name)
+		if v == "" {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// envName is the environment variable of a flag: data-dir -> RAFTLOCK_DATA_DIR.
+func envName(flagName string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}

@@ -1,0 +1,367 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+	"go.uber.org/zap"
+
+	"github.com/raftlock/raftlock/consensus"
+	"github.com/raftlock/raftlock/consensus/boltstore"
+	"github.com/raftlock/raftlock/consensus/driver"
+	"github.com/raftlock/raftlock/consensus/transport"
+)
+
+// Options are the parts of a node that are not settings: what tests and the
+// lock table plug in.
+type Options struct {
+	// Logger is the process logger; nil logs nothing.
+	Logger *zap.Logger
+	// FSM is the state machine committed commands are applied to; nil applies
+	// nothing (a node before the lock table).
+	FSM StateMachine
+	// ClientListener and PeerListener, when set, are used instead of binding
+	// Config.ClientAddr and Config.PeerAddr (tests bind 127.0.0.1:0 first to
+	// learn the ports). Run closes them.
+	ClientListener net.Listener
+	PeerListener   net.Listener
+	// Seed seeds the election jitter; 0 draws one from crypto/rand.
+	Seed uint64
+}
+
+// Node is one running raftlock node. Create it with New, then call Run once;
+// a Node that is never run must be closed with Close.
+type Node struct {
+	cfg     Config
+	log     *zap.Logger
+	self    Member
+	members []Member
+
+	store    *countingStore
+	trans    *transport.Transport
+	drv      *driver.Node
+	clientLn net.Listener
+	peerLn   net.Listener
+	client   *http.Server
+	// peerServed is set when Run handed peerLn to the transport, which
+	// closes it.
+	peerServed bool
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New validates cfg, opens the data dir (failing fast when another process
+// holds it), binds both listeners and wires the node. Nothing is served until
+// Run.
+func New(cfg Config, opts Options) (_ *Node, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	n := &Node{cfg: cfg, members: cfg.Members()}
+	n.self, _ = findMember(n.members, cfg.Name)
+	n.log = log.With(zap.String("node_id", cfg.Name))
+	// Until Run takes over, a failure here releases what was opened so far.
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, n.Close())
+		}
+	}()
+	if err := n.openStore(); err != nil {
+		return nil, err
+	}
+	if err := n.listen(opts); err != nil {
+		return nil, err
+	}
+	if err := n.wire(opts); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// openStore creates the data dir and opens the log in it.
+func (n *Node) openStore() error {
+	if err := os.MkdirAll(n.cfg.DataDir, DataDirPerm); err != nil {
+		return fmt.Errorf("server: create data dir: %w", err)
+	}
+	path := filepath.Join(n.cfg.DataDir, StoreFileName)
+	st, err := boltstore.Open(path, boltstore.Options{Logger: n.log.Named("store")})
+	if err != nil {
+		return fmt.Errorf("server: data dir %s: %w", n.cfg.DataDir, err)
+	}
+	n.store = &countingStore{Store: st}
+	return nil
+}
+
+// listen binds the client and peer listeners, or adopts the given ones.
+func (n *Node) listen(opts Options) error {
+	n.clientLn, n.peerLn = opts.ClientListener, opts.PeerListener
+	var err error
+	if n.clientLn == nil {
+		if n.clientLn, err = net.Listen("tcp", n.cfg.ClientAddr); err != nil {
+			return fmt.Errorf("server: client listener: %w", err)
+		}
+	}
+	if n.peerLn == nil {
+		if n.peerLn, err = net.Listen("tcp", n.cfg.PeerAddr); err != nil {
+			return fmt.Errorf("server: peer listener: %w", err)
+		}
+	}
+	return nil
+}
+
+// wire builds the transport, the driver and both HTTP servers.
+func (n *Node) wire(opts Options) error {
+	serverTLS, clientTLS, err := n.loadTLS()
+	if err != nil {
+		return err
+	}
+	// The transport hands inbound messages to the driver, which needs the
+	// transport to exist first; drv is set before anything is served.
+	var drv *driver.Node
+	n.trans, err = transport.New(transport.Options{
+		ID:                n.self.ID,
+		ClusterID:         n.cfg.ClusterID(),
+		Step:              func(m consensus.Message) { drv.Step(m) },
+		ReportUnreachable: func(id consensus.NodeID) { drv.ReportUnreachable(id) },
+		TLS:               serverTLS,
+		ClientTLS:         clientTLS,
+		Logger:            n.log,
+	})
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	voters := make([]consensus.NodeID, 0, len(n.members))
+	for _, m := range n.members {
+		voters = append(voters, m.ID)
+		if m.ID == n.self.ID {
+			continue
+		}
+		if err := n.trans.AddPeer(m.ID, m.PeerURL); err != nil {
+			return fmt.Errorf("server: peer %s: %w", m.Name, err)
+		}
+	}
+	fsm := opts.FSM
+	if fsm == nil {
+		fsm = discardCommands{}
+	}
+	seed := opts.Seed
+	if seed == 0 {
+		seed = randomSeed()
+	}
+	drv, err = driver.New(driver.Config{
+		ID:              n.self.ID,
+		Voters:          voters,
+		Store:           n.store,
+		Transport:       n.trans,
+		FSM:             fsm,
+		TickInterval:    n.cfg.HeartbeatInterval,
+		ElectionTicks:   n.cfg.ElectionTicks(),
+		HeartbeatTicks:  1,
+		MaxMsgBytes:     MaxMsgBytes,
+		MaxInflightMsgs: MaxInflightMsgs,
+		Seed:            seed,
+		Logger:          n.log,
+	})
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	n.drv = drv
+	n.client = &http.Server{Handler: n.clientHandler(), ReadHeaderTimeout: ReadHeaderTimeout}
+	return nil
+}
+
+// clientHandler is the echo router of the client listener.
+func (n *Node) clientHandler() http.Handler {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = httpErrorHandler(n.log)
+	view := &clusterView{
+		self:            n.self,
+		clientURL:       n.cfg.AdvertiseClientURL,
+		members:         n.members,
+		status:          n.drv.Status,
+		log:             n.log,
+		electionTimeout: n.cfg.ElectionTimeout.String(),
+	}
+	view.register(e)
+	return e
+}
+
+// Run serves until ctx ends or a part of the node fails, then shuts down:
+// the client listener stops accepting and in-flight requests finish (up to
+// ShutdownTimeout), the Raft loop finishes its current Ready (whose write is
+// fsynced before anything else happens) and stops, and the transport, the peer
+// listener and the log are closed. It returns nil after a shutdown asked for
+// by ctx.
+func (n *Node) Run(ctx context.Context) error {
+	drvCtx, stopDriver := context.WithCancel(context.Background())
+	defer stopDriver()
+	drvErr := make(chan error, 1)
+	// Exits when stopDriver is called or persisting fails.
+	go func() { drvErr <- n.drv.Run(drvCtx) }()
+	peerErr := make(chan error, 1)
+	n.peerServed = true
+	// Exits when the transport is closed below (or its listener fails).
+	go func() { peerErr <- n.trans.Serve(context.Background(), n.peerLn) }()
+	clientErr := make(chan error, 1)
+	// Exits when the client server is shut down or closed below.
+	go func() { clientErr <- serveUntilClosed(n.client, n.clientLn) }()
+	n.log.Info("node started",
+		zap.String("client_url", n.ClientURL()), zap.String("peer_url", n.PeerURL()),
+		zap.String("data_dir", n.cfg.DataDir), zap.Int("members", len(n.members)),
+		zap.Uint64("raft_id", uint64(n.self.ID)))
+
+	var cause error
+	driverDone, peerDone, clientDone := false, false, false
+	select {
+	case <-ctx.Done():
+	case cause = <-drvErr:
+		driverDone = true
+		cause = fmt.Errorf("server: raft loop stopped: %w", cause)
+	case cause = <-peerErr:
+		peerDone = true
+		cause = fmt.Errorf("server: peer listener: %w", cause)
+	case cause = <-clientErr:
+		clientDone = true
+		cause = fmt.Errorf("server: client listener: %w", cause)
+	}
+	n.log.Info("node stopping", zap.Error(cause))
+	// 1. Stop accepting clients; let in-flight requests finish.
+	shutCtx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	errs := []error{cause, n.client.Shutdown(shutCtx)}
+	if !clientDone {
+		errs = append(errs, <-clientErr)
+	}
+	// 2. Stop the Raft loop: it returns between Readies, so the last write
+	// it made is complete and fsynced.
+	stopDriver()
+	if !driverDone {
+		errs = append(errs, <-drvErr)
+	}
+	// 3. Close the transport (which stops serving peers) and the log.
+	errs = append(errs, n.Close())
+	if !peerDone {
+		errs = append(errs, <-peerErr)
+	}
+	err := errors.Join(errs...)
+	n.log.Info("node stopped", zap.Error(err))
+	return err
+}
+
+// serveUntilClosed serves ln and reports an error other than the server's
+// orderly close.
+func serveUntilClosed(srv *http.Server, ln net.Listener) error {
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close releases everything New opened: servers, listeners, the transport and
+// the log. Run calls it; call it only for a node that is never run. It is safe
+// to call twice.
+func (n *Node) Close() error {
+	n.closeOnce.Do(func() {
+		var errs []error
+		if n.client != nil {
+			errs = append(errs, n.client.Close())
+		} else if n.clientLn != nil {
+			errs = append(errs, ignoreClosed(n.clientLn.Close()))
+		}
+		if n.trans != nil {
+			errs = append(errs, n.trans.Close())
+		}
+		if !n.peerServed && n.peerLn != nil {
+			errs = append(errs, ignoreClosed(n.peerLn.Close()))
+		}
+		if n.store != nil {
+			errs = append(errs, n.store.Close())
+		}
+		n.closeErr = errors.Join(errs...)
+	})
+	return n.closeErr
+}
+
+func ignoreClosed(err error) error {
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// ClientURL is the URL of the bound client listener (an advertise URL may
+// differ).
+func (n *Node) ClientURL() string { return "http://" + n.clientLn.Addr().String() }
+
+// PeerURL is the URL of the bound peer listener.
+func (n *Node) PeerURL() string { return n.cfg.peerScheme() + "://" + n.peerLn.Addr().String() }
+
+// Name is this node's member name.
+func (n *Node) Name() string { return n.self.Name }
+
+// ID is this node's Raft id.
+func (n *Node) ID() consensus.NodeID { return n.self.ID }
+
+// Members are the cluster's voting members, sorted by name.
+func (n *Node) Members() []Member { return append([]Member(nil), n.members...) }
+
+// Status is the Raft state as of the loop's last iteration.
+func (n *Node) Status() consensus.Status { return n.drv.Status() }
+
+// Propose replicates data and returns the state machine's result once it is
+// applied here. It fails with consensus.ErrNotLeader on a follower.
+func (n *Node) Propose(ctx context.Context, data []byte) (any, error) {
+	return n.drv.Propose(ctx, data)
+}
+
+// WaitApplied returns once this node has applied index.
+func (n *Node) WaitApplied(ctx context.Context, index consensus.Index) error {
+	return n.drv.WaitApplied(ctx, index)
+}
+
+// LeaderChanged returns a channel closed at the next change of leader or role.
+func (n *Node) LeaderChanged() <-chan struct{} { return n.drv.LeaderChanged() }
+
+// StoreStats counts the fsynced writes of the log since New.
+func (n *Node) StoreStats() StoreStats {
+	return StoreStats{Saves: n.store.saves.Load(), Entries: n.store.entries.Load()}
+}
+
+// ClusterID names the cluster for the transport: a hash of the member names,
+// so nodes started with different --initial-cluster members refuse each other.
+func (c *Config) ClusterID() string {
+	h := fnv.New64a()
+	for _, m := range c.Members() {
+		h.Write([]byte(m.Name)) // A hash.Hash never returns an error.
+		h.Write([]byte{0})
+	}
+	return strconv.FormatUint(h.Sum64(), 16)
+}
+
+// randomSeed draws the election jitter seed, so that nodes restarted together
+// do not draw the same timeouts.
+func randomSeed() uint64 {
+	var b [8]byte
+	_, err := rand.Read(b[:])
+	// crypto/rand.Read never returns an error (it crashes the process instead).
+	assertf(err == nil, "crypto/rand: %v", err)
+	return binary.LittleEndian.Uint64(b[:])
+}
