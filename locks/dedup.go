@@ -1,0 +1,118 @@
+package locks
+
+// dedupRecord is what exactly-once apply keeps per request id.
+type dedupRecord struct {
+	index       Index
+	time        int64
+	fingerprint uint64
+	result      Result
+}
+
+// dedupTable holds the records by request id and their ids in apply order,
+// so pruning is by index and never by map order.
+type dedupTable struct {
+	records map[string]dedupRecord
+	// order holds the ids of records in increasing index from head on.
+	// Invariant: len(order)-head == len(records).
+	order []dedupEntry
+	head  int
+}
+
+type dedupEntry struct {
+	id   string
+	time int64
+}
+
+func newDedupTable() dedupTable {
+	return dedupTable{records: make(map[string]dedupRecord)}
+}
+
+func (d *dedupTable) get(id string) (dedupRecord, bool) {
+	r, ok := d.records[id]
+	return r, ok
+}
+
+// add records id, evicting the oldest record when DedupRecordsMax is reached.
+func (d *dedupTable) add(id string, r dedupRecord) {
+	assertf(d.records[id].index == 0, "request id %q recorded twice", id)
+	for len(d.records) >= DedupRecordsMax {
+		d.popOldest()
+	}
+	d.records[id] = r
+	d.order = append(d.order, dedupEntry{id: id, time: r.time})
+}
+
+// prune drops records older than DedupRetention before newest, oldest index
+// first, stopping at the first record young enough.
+func (d *dedupTable) prune(newest int64) {
+	for d.head < len(d.order) && newest-d.order[d.head].time > int64(DedupRetention) {
+		d.popOldest()
+	}
+}
+
+func (d *dedupTable) popOldest() {
+	e := d.order[d.head]
+	d.order[d.head] = dedupEntry{}
+	d.head++
+	delete(d.records, e.id)
+	if d.head == len(d.order) {
+		d.order = d.order[:0]
+		d.head = 0
+	} else if d.head >= 1024 && d.head*2 >= len(d.order) {
+		n := copy(d.order, d.order[d.head:])
+		clear(d.order[n:])
+		d.order = d.order[:n]
+		d.head = 0
+	}
+}
+
+func (d *dedupTable) len() int { return len(d.records) }
+
+// fingerprint hashes what a command asks for, without its request id and
+// time (FNV-1a, 64 bits), so a retry matches its first attempt.
+func fingerprint(c *Command) uint64 {
+	h := fnv{sum: 14695981039346656037}
+	h.u64(uint64(c.Kind))
+	h.u64(uint64(c.LeaseID))
+	h.u64(uint64(c.TTL))
+	h.str(c.Name)
+	h.str(c.Owner)
+	h.str(c.Value)
+	h.u64(uint64(c.Token))
+	h.bool(c.Wait)
+	h.bool(c.Election)
+	h.u64(uint64(len(c.Checkpoints)))
+	for _, cp := range c.Checkpoints {
+		h.u64(uint64(cp.LeaseID))
+		h.u64(uint64(cp.Remaining))
+	}
+	return h.sum
+}
+
+type fnv struct{ sum uint64 }
+
+func (h *fnv) byte(b byte) {
+	h.sum ^= uint64(b)
+	h.sum *= 1099511628211
+}
+
+func (h *fnv) u64(v uint64) {
+	for i := 0; i < 8; i++ {
+		h.byte(byte(v >> (8 * i)))
+	}
+}
+
+func (h *fnv) str(s string) {
+	h.u64(uint64(len(s)))
+	for i := 0; i < len(s); i++ {
+		h.byte(s[i])
+	}
+}
+
+func (h *fnv) bool(b bool) {
+	if b {
+		h.byte(1)
+	} else {
+		h.byte(0)
+	}
+}
