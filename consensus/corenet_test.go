@@ -188,3 +188,71 @@ func (nw *coreNet) leaders() []NodeID {
 	}
 	return out
 }
+
+// coreStorage returns a MemoryStorage holding entries with the given terms
+// (index i+1 has terms[i]) and hard state hs.
+func coreStorage(t testing.TB, terms []Term, hs HardState) *MemoryStorage {
+	t.Helper()
+	st := NewMemoryStorage()
+	ents := make([]Entry, len(terms))
+	for i, term := range terms {
+		ents[i] = Entry{Index: Index(i + 1), Term: term, Data: []byte{byte(i)}}
+	}
+	if err := st.Append(ents); err != nil {
+		t.Fatalf("Append(%d entries) = %v; want nil", len(ents), err)
+	}
+	st.SetHardState(hs)
+	return st
+}
+
+// newCoreNetFrom starts nodes 1..len(stores) on the given storages.
+func newCoreNetFrom(t testing.TB, stores ...*MemoryStorage) *coreNet {
+	t.Helper()
+	nw := newCoreNet(t, 0)
+	for i := range stores {
+		nw.ids = append(nw.ids, NodeID(i+1))
+	}
+	for i, st := range stores {
+		id := NodeID(i + 1)
+		nw.stores[id] = st
+		nw.start(id, coreConfig(id, nw.ids, st))
+	}
+	return nw
+}
+
+// stepAndCollect steps m into its recipient, handles its Readys and returns
+// (and removes) the messages it queued.
+func (nw *coreNet) stepAndCollect(m Message) []Message {
+	nw.t.Helper()
+	if err := nw.nodes[m.To].Step(m); err != nil {
+		nw.t.Fatalf("node %d: Step(%s from %d) = %v; want nil", m.To, m.Type, m.From, err)
+	}
+	nw.flush()
+	out := nw.queue
+	nw.queue = nil
+	return out
+}
+
+// logTerms returns the terms of node id's whole log.
+func (nw *coreNet) logTerms(id NodeID) []Term {
+	nw.t.Helper()
+	l := nw.nodes[id].log
+	var out []Term
+	for i := Index(1); i <= l.lastIndex(); i++ {
+		term, err := l.term(i)
+		if err != nil {
+			nw.t.Fatalf("node %d: term(%d) = %v; want nil", id, i, err)
+		}
+		out = append(out, term)
+	}
+	return out
+}
+
+// repeatTerm returns n copies of term.
+func repeatTerm(term Term, n int) []Term {
+	out := make([]Term, n)
+	for i := range out {
+		out[i] = term
+	}
+	return out
+}
