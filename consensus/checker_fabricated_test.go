@@ -1,0 +1,318 @@
+//go:build simdev
+
+package consensus
+
+// This file proves the simulator's checkers have teeth: each is fed hand-built
+// cluster histories, legal ones that it must accept and violations of its
+// property that it must catch, without any core running.
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// fabEnt is entry (i, t) with data naming both, so equal (i, t) means equal data.
+func fabEnt(i Index, t Term) Entry {
+	return Entry{Index: i, Term: t, Data: fmt.Appendf(nil, "%d.%d", i, t)}
+}
+
+// fabLog is a log whose entry i+1 has term terms[i].
+func fabLog(terms ...Term) []Entry {
+	log := make([]Entry, 0, len(terms))
+	for i, t := range terms {
+		log = append(log, fabEnt(Index(i+1), t))
+	}
+	return log
+}
+
+// withData returns log with entry i's data replaced.
+func withData(log []Entry, i Index, data string) []Entry {
+	out := append([]Entry(nil), log...)
+	out[i-1].Data = []byte(data)
+	return out
+}
+
+func fabNode(id NodeID, role Role, term Term, log []Entry, dirtyFrom Index) nodeView {
+	return nodeView{id: id, up: true, role: role, term: term, log: log, dirtyFrom: dirtyFrom}
+}
+
+func fabFollower(id NodeID, log []Entry) nodeView { return fabNode(id, RoleFollower, 1, log, 1) }
+
+func fabApplied(node NodeID, term Term, entries ...Entry) []applyEvent {
+	var out []applyEvent
+	for _, e := range entries {
+		out = append(out, applyEvent{node: node, term: term, entry: e})
+	}
+	return out
+}
+
+type checkerCase struct {
+	name string
+	// setup, when set, tells the checker about calls made before the views.
+	setup func(c simChecker)
+	views []clusterView
+	// wantErr is "" when every view is legal; else the last view must fail
+	// with an error containing it, and the views before it must pass.
+	wantErr string
+}
+
+func runCheckerCases(t *testing.T, newChecker func() simChecker, cases []checkerCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newChecker()
+			if tc.setup != nil {
+				tc.setup(c)
+			}
+			for i, v := range tc.views {
+				err := c.check(&v)
+				last := i == len(tc.views)-1
+				switch {
+				case !last || tc.wantErr == "":
+					if err != nil {
+						t.Fatalf("%s.check(view %d) = %v; want nil", c.name(), i, err)
+					}
+				case err == nil:
+					t.Fatalf("%s.check(view %d) = nil; want an error containing %q", c.name(), i, tc.wantErr)
+				case !strings.Contains(err.Error(), tc.wantErr):
+					t.Fatalf("%s.check(view %d) = %v; want an error containing %q", c.name(), i, err, tc.wantErr)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckerElectionSafety(t *testing.T) {
+	runCheckerCases(t, func() simChecker { return newElectionSafety() }, []checkerCase{{
+		name: "one leader per term",
+		views: []clusterView{
+			{nodes: []nodeView{fabNode(1, RoleLeader, 1, nil, 0), fabNode(2, RoleFollower, 1, nil, 0)}},
+			{nodes: []nodeView{fabNode(1, RoleFollower, 2, nil, 0), fabNode(2, RoleLeader, 2, nil, 0)}},
+			{nodes: []nodeView{fabNode(1, RoleFollower, 2, nil, 0), fabNode(2, RoleLeader, 2, nil, 0)}},
+		},
+	}, {
+		name: "two leaders at one instant",
+		views: []clusterView{
+			{nodes: []nodeView{fabNode(1, RoleLeader, 3, nil, 0), fabNode(2, RoleLeader, 3, nil, 0)}},
+		},
+		wantErr: "term 3 has two leaders",
+	}, {
+		name: "two leaders of one term at different times",
+		views: []clusterView{
+			{nodes: []nodeView{fabNode(1, RoleLeader, 3, nil, 0), fabNode(2, RoleFollower, 3, nil, 0)}},
+			{nodes: []nodeView{{id: 1}, fabNode(2, RoleLeader, 3, nil, 0)}},
+		},
+		wantErr: "term 3 has two leaders: node 1 and node 2",
+	}})
+}
+
+func TestCheckerLeaderAppendOnly(t *testing.T) {
+	runCheckerCases(t, func() simChecker { return newLeaderAppendOnly() }, []checkerCase{{
+		name: "leader appends; a deposed leader truncates",
+		views: []clusterView{
+			{nodes: []nodeView{fabNode(1, RoleLeader, 2, fabLog(1, 2), 1)}},
+			{nodes: []nodeView{fabNode(1, RoleLeader, 2, fabLog(1, 2, 2), 3)}},
+			{nodes: []nodeView{fabNode(1, RoleFollower, 3, fabLog(1, 3), 2)}},
+			{nodes: []nodeView{fabNode(1, RoleLeader, 4, fabLog(1, 3, 4), 3)}},
+		},
+	}, {
+		name: "leader overwrites an entry",
+		views: []clusterView{
+			{nodes: []nodeView{fabNode(1, RoleLeader, 2, fabLog(1, 1, 2), 1)}},
+			{nodes: []nodeView{fabNode(1, RoleLeader, 2, fabLog(1, 2, 2), 2)}},
+		},
+		wantErr: "leader 1 of term 2: entry 2 changed",
+	}, {
+		name: "leader changes an entry's data",
+		views: []clusterView{
+			{nodes: []nodeView{fabNode(1, RoleLeader, 2, fabLog(1, 2), 1)}},
+			{nodes: []nodeView{fabNode(1, RoleLeader, 2, withData(fabLog(1, 2), 2, "other"), 2)}},
+		},
+		wantErr: "entry 2 changed",
+	}, {
+		name: "leader's log shrinks",
+		views: []clusterView{
+			{nodes: []nodeView{fabNode(1, RoleLeader, 2, fabLog(1, 2, 2), 1)}},
+			{nodes: []nodeView{fabNode(1, RoleLeader, 2, fabLog(1, 2), 0)}},
+		},
+		wantErr: "log shrank from 3 to 2",
+	}})
+}
+
+func TestCheckerLogMatching(t *testing.T) {
+	runCheckerCases(t, func() simChecker { return newLogMatching() }, []checkerCase{{
+		name: "logs agree where they share an entry",
+		views: []clusterView{{nodes: []nodeView{
+			fabFollower(1, fabLog(1, 1, 2)),
+			fabFollower(2, fabLog(1, 1)),
+			fabFollower(3, fabLog(1, 1, 3, 3)),
+		}}},
+	}, {
+		name: "same index and term, different data",
+		views: []clusterView{{nodes: []nodeView{
+			fabFollower(1, fabLog(1, 1, 2)),
+			fabFollower(2, withData(fabLog(1, 1, 2), 2, "forged")),
+		}}},
+		wantErr: "index 2 term 1: node 2 has",
+	}, {
+		name: "same last entry, different prefixes",
+		views: []clusterView{{nodes: []nodeView{
+			fabFollower(1, fabLog(1, 1, 3)),
+			fabFollower(2, fabLog(1, 2, 3)),
+		}}},
+		wantErr: "index 3 term 3: node 2 has term 2 before it, node 1 had term 1",
+	}, {
+		name: "conflict with an entry seen earlier",
+		views: []clusterView{
+			{nodes: []nodeView{fabFollower(1, fabLog(1, 2))}},
+			{nodes: []nodeView{fabNode(1, RoleFollower, 2, fabLog(1), 0)}},
+			{nodes: []nodeView{fabNode(1, RoleFollower, 2, withData(fabLog(1, 2), 2, "second"), 2)}},
+		},
+		wantErr: "index 2 term 2",
+	}})
+}
+
+func TestCheckerLeaderCompleteness(t *testing.T) {
+	committed := fabLog(1, 2)
+	runCheckerCases(t, func() simChecker { return newLeaderCompleteness() }, []checkerCase{{
+		name: "later leaders hold the committed entries",
+		views: []clusterView{
+			{nodes: []nodeView{fabNode(1, RoleLeader, 2, committed, 1)}, applied: fabApplied(1, 2, committed...)},
+			{nodes: []nodeView{fabNode(2, RoleLeader, 3, fabLog(1, 2, 3), 1)}},
+		},
+	}, {
+		name: "a leader of the committing term may lack it",
+		views: []clusterView{
+			{nodes: []nodeView{fabFollower(1, committed)}, applied: fabApplied(1, 4, committed...)},
+			{nodes: []nodeView{fabNode(2, RoleLeader, 4, fabLog(1, 3, 4), 1)}},
+		},
+	}, {
+		name: "a later leader lacks a committed entry",
+		views: []clusterView{
+			{nodes: []nodeView{fabNode(1, RoleLeader, 2, committed, 1)}, applied: fabApplied(1, 2, committed...)},
+			{nodes: []nodeView{fabNode(3, RoleLeader, 3, fabLog(1, 3), 1)}},
+		},
+		wantErr: "leader 3 of term 3 lacks entry {index 2 term 2",
+	}, {
+		name: "a later apply lowers the bound of the entries before it",
+		views: []clusterView{
+			{nodes: []nodeView{fabFollower(1, committed)}, applied: fabApplied(1, 6, committed...)},
+			{nodes: []nodeView{fabFollower(2, fabLog(1, 2, 2))}, applied: fabApplied(2, 3, fabLog(1, 2, 2)...)},
+			{nodes: []nodeView{fabNode(3, RoleLeader, 4, fabLog(1, 4), 1)}},
+		},
+		wantErr: "leader 3 of term 4 lacks entry {index 2 term 2",
+	}})
+}
+
+func TestCheckerStateMachineSafety(t *testing.T) {
+	runCheckerCases(t, func() simChecker { return newStateMachineSafety() }, []checkerCase{{
+		name: "nodes apply the same entries",
+		views: []clusterView{
+			{applied: fabApplied(1, 2, fabLog(1, 2)...)},
+			{applied: fabApplied(2, 2, fabLog(1, 2, 2)...)},
+		},
+	}, {
+		name: "two entries applied at one index",
+		views: []clusterView{
+			{applied: fabApplied(1, 2, fabLog(1, 2)...)},
+			{applied: fabApplied(2, 3, fabLog(1, 3)...)},
+		},
+		wantErr: "index 2: node 2 applied {index 2 term 3",
+	}, {
+		name: "same term, different data",
+		views: []clusterView{
+			{applied: fabApplied(1, 2, fabLog(1, 2)...)},
+			{applied: fabApplied(2, 2, withData(fabLog(1, 2), 2, "forged")...)},
+		},
+		wantErr: "index 2: node 2 applied",
+	}})
+}
+
+func TestCheckerQuorumDurability(t *testing.T) {
+	committed := fabLog(1, 1)
+	runCheckerCases(t, func() simChecker { return newQuorumDurability() }, []checkerCase{{
+		name: "committed entries on two of three disks",
+		views: []clusterView{{
+			nodes:   []nodeView{fabFollower(1, committed), fabFollower(2, committed), fabFollower(3, fabLog(1))},
+			applied: fabApplied(1, 1, committed...),
+		}},
+	}, {
+		name: "a committed entry on one of three disks",
+		views: []clusterView{{
+			nodes:   []nodeView{fabFollower(1, committed), fabFollower(2, fabLog(1)), fabFollower(3, nil)},
+			applied: fabApplied(1, 1, committed...),
+		}},
+		wantErr: "entry {index 2 term 1",
+	}, {
+		name: "a holder truncates a committed entry",
+		views: []clusterView{
+			{
+				nodes:   []nodeView{fabFollower(1, committed), fabFollower(2, committed), fabFollower(3, fabLog(1))},
+				applied: fabApplied(1, 1, committed...),
+			},
+			{nodes: []nodeView{
+				fabNode(1, RoleFollower, 1, committed, 0),
+				fabNode(2, RoleFollower, 2, fabLog(1, 2), 2),
+				fabNode(3, RoleFollower, 1, fabLog(1), 0),
+			}},
+		},
+		wantErr: "durable on fewer than 2 of 3 nodes",
+	}, {
+		name: "a crashed node's disk counts",
+		views: []clusterView{{
+			nodes:   []nodeView{fabFollower(1, committed), {id: 2, log: committed, dirtyFrom: 1}, fabFollower(3, nil)},
+			applied: fabApplied(1, 1, committed...),
+		}},
+	}})
+}
+
+func TestCheckerReadLinearizability(t *testing.T) {
+	invoke := func(rctx string, node NodeID, floor Index) func(simChecker) {
+		return func(c simChecker) { c.(*readLinearizability).invoked([]byte(rctx), node, floor) }
+	}
+	read := func(node NodeID, rctx string, index Index) clusterView {
+		return clusterView{reads: []readEvent{{node: node, rs: ReadState{Index: index, RequestCtx: []byte(rctx)}}}}
+	}
+	runCheckerCases(t, func() simChecker { return newReadLinearizability() }, []checkerCase{{
+		name:  "read at the commit index known when invoked",
+		setup: invoke("r1", 2, 5),
+		views: []clusterView{read(2, "r1", 5), read(2, "r1", 6)},
+	}, {
+		name:    "stale read",
+		setup:   invoke("r1", 2, 5),
+		views:   []clusterView{read(2, "r1", 4)},
+		wantErr: `ReadIndex("r1") on node 2 = 4; want >= 5`,
+	}, {
+		name:    "answer nobody asked for",
+		setup:   invoke("r1", 2, 5),
+		views:   []clusterView{read(2, "r2", 9)},
+		wantErr: "nobody requested",
+	}, {
+		name:    "answer on the wrong node",
+		setup:   invoke("r1", 2, 5),
+		views:   []clusterView{read(3, "r1", 9)},
+		wantErr: "requested on node 2",
+	}})
+}
+
+func TestCheckerProposalPromise(t *testing.T) {
+	propose := func(c simChecker) { c.(*proposalPromise).proposed(1, 3, 2, []byte("x")) }
+	applied := func(node NodeID, e Entry) clusterView {
+		return clusterView{applied: []applyEvent{{node: node, term: e.Term, entry: e}}}
+	}
+	runCheckerCases(t, func() simChecker { return newProposalPromise() }, []checkerCase{{
+		name:  "the proposal is applied where promised",
+		setup: propose,
+		views: []clusterView{applied(1, Entry{Index: 3, Term: 2, Data: []byte("x")})},
+	}, {
+		name:  "the proposal is lost to a later term",
+		setup: propose,
+		views: []clusterView{applied(1, Entry{Index: 3, Term: 3, Data: []byte("y")})},
+	}, {
+		name:    "another entry of the promised term at the promised index",
+		setup:   propose,
+		views:   []clusterView{applied(1, Entry{Index: 3, Term: 2, Data: []byte("z")})},
+		wantErr: `Propose("x") on node 1 = (3, 2)`,
+	}})
+}

@@ -1,0 +1,325 @@
+//go:build simdev
+
+package consensus
+
+// This file holds the simulator's fault schedule: a plan drawn from the seed
+// (how often faults strike, how the network behaves, how the cores are tuned),
+// the fault actions (partitions of every shape, flapping links, crashes at any
+// point of a Ready, restarts, weather changes) and the reactive faults that
+// make the rare interleavings behind real Raft bugs common: crashing a node
+// right after it grants a vote (a second candidate in the same term then asks
+// it again after it restarts), and crashing new leaders while entries of
+// older terms are only partly replicated (Figure 8).
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// simElectionTicks is every core's election timeout T in ticks.
+const simElectionTicks = 10
+
+// faultPlan is how one run treats its cluster; newFaultPlan draws it from the seed.
+type faultPlan struct {
+	// Core tuning.
+	heartbeatTicks int
+	maxMsgBytes    uint64
+	maxInflight    int
+	// faultGapMax bounds the time between two fault actions (uniform in [1, max]).
+	faultGapMax simTime
+	// proposeGapMax and readGapMax bound the time between client operations.
+	proposeGapMax, readGapMax simTime
+	// voteCrashPct is the percentage of granted votes whose voter crashes
+	// around sending the grant.
+	voteCrashPct int
+	// leaderCrashPct is the percentage of new leaders crashed within two
+	// election timeouts of winning.
+	leaderCrashPct int
+	// midReadyPct is the percentage of random crashes that strike inside a Ready.
+	midReadyPct int
+	weather     weatherKind
+}
+
+func simPick[T any](rng *rand.Rand, choices ...T) T { return choices[rng.IntN(len(choices))] }
+
+func newFaultPlan(rng *rand.Rand) faultPlan {
+	return faultPlan{
+		heartbeatTicks: simPick(rng, 1, 2, 3),
+		// 1 byte: every MsgApp carries exactly one entry, so a leader's log
+		// reaches followers piecemeal, as Figure 8 needs.
+		maxMsgBytes:    simPick[uint64](rng, 1, 200, 0),
+		maxInflight:    simPick(rng, 1, 4, 0),
+		faultGapMax:    simPick[simTime](rng, 2, 5, 10, 20) * simUnitsPerTick,
+		proposeGapMax:  simPick[simTime](rng, 1, 3, 8) * simUnitsPerTick,
+		readGapMax:     simPick[simTime](rng, 2, 6, 15) * simUnitsPerTick,
+		voteCrashPct:   simPick(rng, 0, 20, 50),
+		leaderCrashPct: simPick(rng, 0, 25, 60),
+		midReadyPct:    simPick(rng, 0, 30, 70),
+		weather:        weatherKind(rng.IntN(int(weatherKinds))),
+	}
+}
+
+func (p faultPlan) String() string {
+	return fmt.Sprintf("heartbeat %d ticks, msg bytes %d, inflight %d, fault gap <= %d ticks, "+
+		"vote crash %d%%, leader crash %d%%, mid-Ready crash %d%%, %s network",
+		p.heartbeatTicks, p.maxMsgBytes, p.maxInflight, p.faultGapMax/simUnitsPerTick,
+		p.voteCrashPct, p.leaderCrashPct, p.midReadyPct, p.weather.params().name)
+}
+
+// fault carries out one random fault action and schedules the next.
+func (s *simulator) fault() {
+	if s.healing {
+		return
+	}
+	s.schedule(s.now+1+simTime(s.rng.Int64N(int64(s.plan.faultGapMax))), agendaItem{kind: agFault})
+	switch r := s.rng.IntN(100); {
+	case r < 25:
+		s.partition()
+	case r < 37:
+		s.net.heal()
+		s.note("heal all links")
+	case r < 62:
+		s.crashSome()
+	case r < 74:
+		k := weatherKind(s.rng.IntN(int(weatherKinds)))
+		s.net.weather = k.params()
+		s.note("network turns " + s.net.weather.name)
+	case r < 86:
+		s.flap()
+	default:
+		s.restartSome()
+	}
+}
+
+// partitionShape names a way of cutting the cluster.
+type partitionShape uint8
+
+const (
+	shapeMinority       partitionShape = iota // a random minority apart from the majority
+	shapeLeaderMinority                       // the leader with a minority apart from the majority
+	shapeIsolateLeader                        // the leader alone
+	shapeThreeWay                             // three groups, usually no majority anywhere
+	shapeBridge                               // two halves that only one node links
+	shapeRing                                 // each node hears only its two neighbours
+	shapeOneWay                               // one link lost in one direction
+	shapeLeaderDeaf                           // the leader sends but hears nothing
+	partitionShapes                           // the number of shapes
+)
+
+func (p partitionShape) String() string {
+	return [...]string{"minority", "leader+minority", "isolated leader", "three-way", "bridge", "ring",
+		"one-way link", "deaf leader"}[p]
+}
+
+// partition cuts the network in a random shape.
+func (s *simulator) partition() {
+	shape := partitionShape(s.rng.IntN(int(partitionShapes)))
+	s.cutShape(shape)
+	s.note(fmt.Sprintf("partition: %v %s", shape, s.links()))
+}
+
+// cutShape sets the link matrix to shape, drawing its details from the seed.
+func (s *simulator) cutShape(shape partitionShape) {
+	n := len(s.nodes)
+	perm := s.rng.Perm(n) // node perm[k]+1 is the k-th node of the shape
+	leader := s.leaderIndex()
+	if leader >= 0 {
+		// Put the leader first, for the shapes that are about it.
+		for k, i := range perm {
+			if i == leader {
+				perm[0], perm[k] = perm[k], perm[0]
+			}
+		}
+	}
+	group := make([]int, n)
+	switch shape {
+	case shapeMinority, shapeLeaderMinority, shapeIsolateLeader:
+		k := 1 + s.rng.IntN((n-1)/2)
+		if shape == shapeIsolateLeader {
+			k = 1
+		}
+		start := 0
+		if shape == shapeMinority {
+			start = s.rng.IntN(n - k + 1)
+		}
+		for _, i := range perm[start : start+k] {
+			group[i] = 1
+		}
+		s.net.isolate(group)
+	case shapeThreeWay:
+		for k, i := range perm {
+			group[i] = k % 3
+		}
+		s.net.isolate(group)
+	case shapeBridge:
+		// perm[0] bridges perm[1:half] and perm[half:].
+		half := 1 + (n-1)/2
+		for _, i := range perm[half:] {
+			group[i] = 1
+		}
+		s.net.isolate(group)
+		for j := range n {
+			s.net.cut[perm[0]][j], s.net.cut[j][perm[0]] = false, false
+		}
+	case shapeRing:
+		for i := range s.net.cut {
+			for j := range s.net.cut[i] {
+				s.net.cut[i][j] = i != j
+			}
+		}
+		for k, i := range perm {
+			j := perm[(k+1)%n]
+			s.net.cut[i][j], s.net.cut[j][i] = false, false
+		}
+	case shapeOneWay:
+		s.net.cut[perm[0]][perm[1]] = true
+		if s.rng.IntN(2) == 0 {
+			s.net.cut[perm[0]][perm[1]], s.net.cut[perm[1]][perm[0]] = false, true
+		}
+	case shapeLeaderDeaf:
+		for j := range n {
+			if j != perm[0] {
+				s.net.cut[j][perm[0]] = true
+			}
+		}
+	}
+}
+
+// links describes the current link matrix for the trace.
+func (s *simulator) links() string {
+	b := []byte{'['}
+	for i := range s.net.cut {
+		for j := range s.net.cut[i] {
+			if i != j && s.net.cut[i][j] {
+				b = fmt.Appendf(b, " %d-/->%d", i+1, j+1)
+			}
+		}
+	}
+	return string(append(b, ' ', ']'))
+}
+
+// flap toggles a random partition on and off a few times, a tick or a few apart.
+func (s *simulator) flap() {
+	saved := s.net.cut
+	s.net.cut = newLinkMatrix(len(s.nodes))
+	shape := partitionShape(s.rng.IntN(int(partitionShapes)))
+	s.cutShape(shape)
+	flapCut := s.net.cut
+	s.net.cut = saved
+	toggles := 2 + 2*s.rng.IntN(4)
+	period := simTime(1+s.rng.IntN(simElectionTicks)) * simUnitsPerTick
+	s.note(fmt.Sprintf("flapping %v, %d toggles every %d ticks", shape, toggles, period/simUnitsPerTick))
+	s.schedule(s.now+1, agendaItem{kind: agFlap, left: toggles, cut: flapCut, gap: period})
+}
+
+// flapToggle is one toggle of a flapping partition.
+func (s *simulator) flapToggle(it agendaItem) {
+	if s.healing {
+		return
+	}
+	if it.left%2 == 0 {
+		for i := range s.net.cut {
+			copy(s.net.cut[i], it.cut[i])
+		}
+		s.note("flap: partition " + s.links())
+	} else {
+		s.net.heal()
+		s.note("flap: heal")
+	}
+	if it.left--; it.left > 0 {
+		s.schedule(s.now+it.gap, it)
+	}
+}
+
+// crashSome crashes the leader or a random node, now or inside its next Ready.
+func (s *simulator) crashSome() {
+	i := s.leaderIndex()
+	if i < 0 || s.rng.IntN(2) == 0 {
+		i = s.rng.IntN(len(s.nodes))
+	}
+	n := s.nodes[i]
+	if !n.up() {
+		return
+	}
+	restart := s.restartDelay()
+	if s.rng.IntN(100) < s.plan.midReadyPct {
+		n.arm = crashPoint(1 + s.rng.IntN(int(crashPoints)-1))
+		n.armRestart = restart
+		s.note(fmt.Sprintf("arm crash of node %d %v", n.id, n.arm))
+		return
+	}
+	s.crash(n, "(idle)")
+	s.scheduleRestart(n, restart)
+}
+
+// restartDelay draws how long a crashed node stays down.
+func (s *simulator) restartDelay() simTime {
+	switch r := s.rng.IntN(100); {
+	case r < 30:
+		return simTime(s.rng.Int64N(int64(2 * simUnitsPerTick)))
+	case r < 80:
+		return simTime(1+s.rng.IntN(3)) * simElectionTicks * simUnitsPerTick
+	default:
+		return simTime(5+s.rng.IntN(6)) * simElectionTicks * simUnitsPerTick
+	}
+}
+
+// restartSome restarts a random crashed node ahead of its schedule.
+func (s *simulator) restartSome() {
+	n := s.nodes[s.rng.IntN(len(s.nodes))]
+	if !n.up() {
+		s.scheduleRestart(n, 0)
+	}
+}
+
+// onVoteGranted may crash n around the Ready that carries its vote, so that it
+// restarts with that vote on disk (or, when it dies before persisting, with
+// no vote and no grant sent) while the election is still on.
+func (s *simulator) onVoteGranted(n *simNode) {
+	if s.healing || n.arm != crashNone || s.rng.IntN(100) >= s.plan.voteCrashPct {
+		return
+	}
+	n.arm = crashPoint(1 + s.rng.IntN(int(crashPoints)-1))
+	n.armRestart = simTime(s.rng.Int64N(int64(3 * simUnitsPerTick)))
+	s.note(fmt.Sprintf("node %d granted a vote: arm crash %v", n.id, n.arm))
+}
+
+// onLeader may schedule a crash of the new leader n soon, while it is still
+// replicating entries of the terms before its own.
+func (s *simulator) onLeader(n *simNode) {
+	if s.healing || s.rng.IntN(100) >= s.plan.leaderCrashPct {
+		return
+	}
+	at := s.now + simTime(s.rng.Int64N(int64(2*simElectionTicks*simUnitsPerTick)))
+	s.schedule(at, agendaItem{kind: agCrash, node: n.id, incarnation: n.incarnation,
+		point: crashPoint(s.rng.IntN(int(crashPoints))), gap: s.restartDelay()})
+}
+
+// scheduledCrash carries out a crash onLeader scheduled, unless the node
+// restarted meanwhile.
+func (s *simulator) scheduledCrash(it agendaItem) {
+	n := s.nodes[it.node-1]
+	if s.healing || !n.up() || n.incarnation != it.incarnation || n.arm != crashNone {
+		return
+	}
+	if it.point == crashNone {
+		s.crash(n, "(idle, scheduled)")
+		s.scheduleRestart(n, it.gap)
+		return
+	}
+	n.arm, n.armRestart = it.point, it.gap
+	s.note(fmt.Sprintf("arm crash of node %d %v", n.id, n.arm))
+}
+
+// scheduleRestart restarts n after delay.
+func (s *simulator) scheduleRestart(n *simNode, delay simTime) {
+	s.schedule(s.now+delay, agendaItem{kind: agRestart, node: n.id})
+}
+
+func newLinkMatrix(n int) [][]bool {
+	cut := make([][]bool, n)
+	for i := range cut {
+		cut[i] = make([]bool, n)
+	}
+	return cut
+}

@@ -1,0 +1,277 @@
+//go:build simdev
+
+package consensus
+
+// This file holds the simulator's node: a core, its MemoryStorage (the node's
+// "disk", which survives crashes) and a driver that carries out every Ready
+// exactly as doc.go's contract says: persist, send, apply, advance. A crash
+// drops the core and everything volatile; an armed crash strikes in the middle
+// of the next Ready, at one of the points where a real process can die.
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// simReadysMax bounds the Readys one input may produce before the simulator
+// calls the core livelocked.
+const simReadysMax = 64
+
+// crashPoint is where in a Ready an armed crash strikes.
+type crashPoint uint8
+
+const (
+	crashNone          crashPoint = iota
+	crashBeforePersist            // computed the Ready, died before the write was durable: all of it is lost
+	crashAfterPersist             // the write is durable, no message left
+	crashAfterSend                // written and sent, not applied
+	crashPoints                   // the number of points
+)
+
+func (p crashPoint) String() string {
+	switch p {
+	case crashBeforePersist:
+		return "before persist"
+	case crashAfterPersist:
+		return "after persist, before send"
+	case crashAfterSend:
+		return "after send, before apply"
+	}
+	return "idle"
+}
+
+// simNode is one member of the simulated cluster.
+type simNode struct {
+	id      NodeID
+	storage *MemoryStorage
+	// raft is nil while the node is down.
+	raft *Raft
+	// incarnation counts restarts; scheduled faults aimed at an older
+	// incarnation miss.
+	incarnation int
+	// applied is the last index this incarnation's state machine applied.
+	applied Index
+	// dirtyFrom is the lowest index written to storage since the last check; 0 if none.
+	dirtyFrom Index
+	// arm, when set, crashes the node at that point of its next Ready, to
+	// restart armRestart later.
+	arm        crashPoint
+	armRestart simTime
+	// soft is the last role and leader the core reported.
+	soft SoftState
+	// unreachable collects the peers a Ready's messages could not reach.
+	unreachable []NodeID
+}
+
+func (n *simNode) up() bool { return n.raft != nil }
+
+// start creates the node's core from its storage.
+func (s *simulator) start(n *simNode) error {
+	if s.cfg.bugs.forgetVote && n.incarnation > 0 {
+		// The knob: this node's disk forgets whom it voted for.
+		hs, err := n.storage.InitialState()
+		if err != nil {
+			return err
+		}
+		hs.Vote = None
+		n.storage.SetHardState(hs)
+	}
+	cfg := Config{
+		ID:              n.id,
+		Voters:          s.voters,
+		Storage:         n.storage,
+		ElectionTicks:   simElectionTicks,
+		HeartbeatTicks:  s.plan.heartbeatTicks,
+		Rand:            rand.New(rand.NewPCG(s.rng.Uint64(), s.rng.Uint64())),
+		MaxMsgBytes:     s.plan.maxMsgBytes,
+		MaxInflightMsgs: s.plan.maxInflight,
+	}
+	s.cfg.bugs.apply(&cfg)
+	r, err := New(cfg)
+	if err != nil {
+		return fmt.Errorf("New(node %d, incarnation %d) = %w; want a core", n.id, n.incarnation, err)
+	}
+	n.raft = r
+	n.applied = 0
+	n.soft = SoftState{}
+	return s.drain(n)
+}
+
+// crash drops n's core and volatile state; its storage survives. An armed
+// crash schedules its own restart.
+func (s *simulator) crash(n *simNode, why string) {
+	if !n.up() {
+		return
+	}
+	if n.arm != crashNone {
+		s.scheduleRestart(n, n.armRestart)
+	}
+	n.raft = nil
+	n.arm = crashNone
+	n.incarnation++
+	s.stats.crashes++
+	s.promises.forget(n.id)
+	s.trace.add(traceEvent{step: s.step, at: s.now, kind: traceCrash, node: n.id, detail: "CRASH " + why})
+}
+
+// drain carries out n's Readys until the core has nothing more to do.
+func (s *simulator) drain(n *simNode) error {
+	for i := 0; n.up() && n.raft.HasReady(); i++ {
+		if i == simReadysMax {
+			return fmt.Errorf("node %d produced %d Readys for one input: livelock", n.id, i)
+		}
+		if err := s.handleReady(n, n.raft.Ready()); err != nil {
+			return err
+		}
+		for _, to := range n.unreachable {
+			if n.up() {
+				n.raft.ReportUnreachable(to)
+			}
+		}
+		n.unreachable = n.unreachable[:0]
+	}
+	return nil
+}
+
+// handleReady carries out one Ready: persist, send, apply, advance, unless an
+// armed crash strikes first.
+func (s *simulator) handleReady(n *simNode, rd Ready) error {
+	if rd.SoftState != nil && *rd.SoftState != n.soft {
+		n.soft = *rd.SoftState
+		s.trace.add(traceEvent{step: s.step, at: s.now, kind: traceRole, node: n.id,
+			detail: fmt.Sprintf("is %v in term %d, leader %d", n.soft.Role, n.raft.Status().Term, n.soft.Lead)})
+		if n.soft.Role == RoleLeader {
+			s.stats.elections++
+			s.onLeader(n)
+		}
+	}
+	for _, m := range rd.Messages {
+		if m.Type == MsgVoteResp && !m.Reject {
+			s.onVoteGranted(n)
+			break
+		}
+	}
+	if n.arm == crashBeforePersist {
+		s.crash(n, crashBeforePersist.String())
+		return nil
+	}
+	if err := s.persist(n, rd); err != nil {
+		return err
+	}
+	if n.arm == crashAfterPersist {
+		s.crash(n, crashAfterPersist.String())
+		return nil
+	}
+	if err := s.sendAll(n, rd.Messages); err != nil {
+		return err
+	}
+	if n.arm == crashAfterSend {
+		s.crash(n, crashAfterSend.String())
+		return nil
+	}
+	if err := s.apply(n, rd); err != nil {
+		return err
+	}
+	n.raft.Advance(rd)
+	return nil
+}
+
+// persist is step 1 of the driver contract: one atomic write of the hard
+// state and entries.
+func (s *simulator) persist(n *simNode, rd Ready) error {
+	if !rd.HardState.IsEmpty() {
+		n.storage.SetHardState(rd.HardState)
+	}
+	if len(rd.Entries) == 0 {
+		return nil
+	}
+	if err := n.storage.Append(rd.Entries); err != nil {
+		return fmt.Errorf("node %d: persisting Ready.Entries from %d: %w", n.id, rd.Entries[0].Index, err)
+	}
+	if first := rd.Entries[0].Index; n.dirtyFrom == 0 || first < n.dirtyFrom {
+		n.dirtyFrom = first
+	}
+	return nil
+}
+
+// sendAll is step 2: hand every message to the network.
+func (s *simulator) sendAll(n *simNode, msgs []Message) error {
+	for _, m := range msgs {
+		if m.From != n.id || m.To == n.id || m.To == None || int(m.To) > len(s.nodes) {
+			return fmt.Errorf("node %d sent %v from %d to %d", n.id, m.Type, m.From, m.To)
+		}
+		if !s.nodes[m.To-1].up() || !s.net.send(m, s.now) {
+			n.unreachable = append(n.unreachable, m.To)
+		}
+	}
+	return nil
+}
+
+// apply is step 3: apply the committed entries in order and hand over the
+// read states.
+func (s *simulator) apply(n *simNode, rd Ready) error {
+	if len(rd.CommittedEntries) > 0 {
+		term := n.raft.Status().Term
+		for _, e := range rd.CommittedEntries {
+			if e.Index != n.applied+1 {
+				return fmt.Errorf("node %d applied index %d after %d: CommittedEntries skip or repeat", n.id, e.Index, n.applied)
+			}
+			n.applied = e.Index
+			s.view.applied = append(s.view.applied, applyEvent{node: n.id, term: term, entry: e})
+			s.maxApplied = max(s.maxApplied, e.Index)
+			s.onApplied(n, e)
+		}
+		s.trace.add(traceEvent{step: s.step, at: s.now, kind: traceApply, node: n.id,
+			a: uint64(rd.CommittedEntries[0].Index), b: uint64(n.applied)})
+	}
+	for _, rs := range rd.ReadStates {
+		s.view.reads = append(s.view.reads, readEvent{node: n.id, rs: rs})
+		s.stats.reads++
+		s.trace.add(traceEvent{step: s.step, at: s.now, kind: traceReadState, node: n.id,
+			a: uint64(rs.Index), detail: string(rs.RequestCtx)})
+	}
+	return nil
+}
+
+// nodeView returns n as the checkers see it, and starts a new dirty range.
+func (n *simNode) view() (nodeView, error) {
+	v := nodeView{id: n.id, up: n.up(), dirtyFrom: n.dirtyFrom}
+	n.dirtyFrom = 0
+	if n.up() {
+		st := n.raft.Status()
+		v.role, v.term = st.Role, st.Term
+	}
+	first, err := n.storage.FirstIndex()
+	if err != nil {
+		return v, err
+	}
+	last, err := n.storage.LastIndex()
+	if err != nil {
+		return v, err
+	}
+	if first != 1 {
+		return v, fmt.Errorf("node %d: storage starts at %d; the simulator does not model compaction", n.id, first)
+	}
+	if last > 0 {
+		v.log, err = n.storage.Entries(1, last+1, math.MaxUint64)
+		if err != nil {
+			return v, err
+		}
+	}
+	return v, nil
+}
+
+// stepErr reports whether err from Step is a failure: every message the
+// simulator delivers was sent by a correct peer, however late or duplicated.
+func stepErr(n *simNode, m Message, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, ErrInvalidMessage) {
+		return fmt.Errorf("node %d: Step(%v from %d, term %d, index %d) = %w; want nil for a message a peer sent",
+			n.id, m.Type, m.From, m.Term, m.Index, err)
+	}
+	return fmt.Errorf("node %d: Step(%v from %d) = %w; want nil", n.id, m.Type, m.From, err)
+}
