@@ -18,17 +18,17 @@ const simTraceCap = 512
 type traceKind uint8
 
 const (
-	traceDeliver traceKind = iota + 1 // a message reached its node
-	traceLost                         // a message was lost in flight (cut link, node down)
-	traceTick                         // a node ticked
-	traceRole                         // a node's role or leader changed
-	tracePropose                      // a client proposed on a node
-	traceRead                         // a client called ReadIndex on a node
-	traceReadState                    // a node's driver received a read state
-	traceApply                        // a node applied entries (a = first, b = last)
-	traceCrash                        // a node crashed
-	traceRestart                      // a node restarted
-	traceFault                        // the fault schedule acted (detail says how)
+	traceDeliver   traceKind = iota + 1 // a message reached its node
+	traceLost                           // a message was lost in flight (cut link, node down)
+	traceTick                           // a node ticked
+	traceRole                           // a node's role or leader changed
+	tracePropose                        // a client proposed on a node
+	traceRead                           // a client called ReadIndex on a node
+	traceReadState                      // a node's driver received a read state
+	traceApply                          // a node applied entries (a = first, b = last)
+	traceCrash                          // a node crashed
+	traceRestart                        // a node restarted
+	traceFault                          // the fault schedule acted (detail says how)
 )
 
 // traceEvent is one event of a run. Messages are kept without their entries:
