@@ -127,7 +127,7 @@ func stepAcquire(s *state, in Input, out Output) []*state {
 		return one(t)
 	case StatusNotFound:
 		if in.Lease == 0 {
-			return nil // an acquire that creates its lease finds no lease missing
+			return one(s) // the lease it created expired while it waited
 		}
 		return stepKeepAlive(s, in, out)
 	}
@@ -156,38 +156,24 @@ func grant(s *state, in Input, out Output) []*state {
 			t.setLease(out.Lease, false)
 		}
 	}
-	if !observeGrant(t, &h, in, out) {
+	if !observeGrant(t, &h, out) {
 		return nil
 	}
 	t.setObject(object{key: keyOf(in), held: true, h: h})
 	return one(t)
 }
 
-// observeGrant records the indices a grant produced: its token and, for an
-// acquire that creates its lease, the lease id (the same entry's index, so
-// normally equal to the token; their order is not assumed).
-func observeGrant(t *state, h *holder, in Input, out Output) bool {
-	newLease := uint64(0)
-	if in.Lease == 0 {
-		newLease = uint64(out.Lease)
-	}
-	tok := uint64(out.Token)
-	switch {
-	case tok == 0 && newLease == 0:
+// observeGrant records the token a grant produced. The id of a lease the
+// acquire created is not ordered: the acquire's entry created it, which for a
+// waiting acquire comes before the granting entry and before indices other
+// operations may have shown in between (Check orders it in real time).
+func observeGrant(t *state, h *holder, out Output) bool {
+	if out.Token == 0 {
 		h.tokenLo, h.tokenHi = t.observeUnknown(), unknownTokenHi
 		return true
-	case tok == 0:
-		if !t.observe(newLease) {
-			return false
-		}
-		h.tokenLo, h.tokenHi = Token(newLease), unknownTokenHi
-		return true
-	case newLease == 0 || newLease == tok:
-		h.token = out.Token
-		return t.observe(tok)
 	}
 	h.token = out.Token
-	return t.observe(min(tok, newLease)) && t.observe(max(tok, newLease))
+	return t.observe(uint64(out.Token))
 }
 
 // stepRelease handles release of a lock and resign of an election. Resign

@@ -1,0 +1,221 @@
+package lockmodel
+
+// This test proves the model accepts what a correct server produces: clients
+// in goroutines drive the sequential reference implementation (every call
+// under one mutex, so linearizable by construction) with random operations,
+// waiting acquires, unseen lease expiries and lost answers, and Check must
+// accept every recorded history, for many seeds. Goroutine scheduling varies
+// between runs; the seed fixes each client's choices, and the verdict must be
+// the same for every interleaving. To show the check is not vacuous, each
+// history is then corrupted with a grant that reuses an earlier token, which
+// Check must reject.
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/anishathalye/porcupine"
+)
+
+var randomSeeds = flag.Int("lockmodel.seeds", 40, "seeds for TestRandomHistories")
+
+const (
+	randomClients      = 5
+	randomOpsPerClient = 60
+)
+
+var (
+	randomLocks     = []string{"a", "b", "c"}
+	randomElections = []string{"e1", "e2"}
+)
+
+func TestRandomHistories(t *testing.T) {
+	seeds := *randomSeeds
+	if testing.Short() {
+		seeds = 8
+	}
+	for seed := range uint64(seeds) {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			h := randomHistory(t, seed)
+			res := check(t, h, true)
+			if t.Failed() {
+				t.Logf("replay: go test ./locks/lockmodel -run 'TestRandomHistories/seed=%d$'", seed)
+				return
+			}
+			if res.Operations != len(h) {
+				t.Errorf("Check().Operations = %d; want %d", res.Operations, len(h))
+			}
+			bad, ok := corruptWithReusedToken(h)
+			if !ok {
+				return
+			}
+			check(t, bad, false)
+		})
+	}
+}
+
+// randomHistory runs the clients of one seed against a fresh reference.
+func randomHistory(t *testing.T, seed uint64) []porcupine.Operation {
+	t.Helper()
+	ref := newReference()
+	rec := NewRecorder()
+	var wg sync.WaitGroup
+	for c := range randomClients {
+		wg.Add(1)
+		go func() { // exits after randomOpsPerClient operations
+			defer wg.Done()
+			cl := &randomClient{id: c, ref: ref, rec: rec, rng: rand.New(rand.NewPCG(seed, uint64(c))), tokens: map[objectKey][]Token{}}
+			for range randomOpsPerClient {
+				cl.step()
+			}
+		}()
+	}
+	wg.Wait()
+	h, err := rec.History()
+	if err != nil {
+		t.Fatalf("History() error = %v; want nil", err)
+	}
+	return h
+}
+
+// randomClient is one client goroutine's memory: its leases and the tokens
+// it has seen per object.
+type randomClient struct {
+	id     int
+	ref    *reference
+	rec    *Recorder
+	rng    *rand.Rand
+	leases []LeaseID
+	tokens map[objectKey][]Token
+}
+
+func (c *randomClient) lease() LeaseID {
+	if len(c.leases) == 0 {
+		return LeaseID(1 + c.rng.IntN(3)) // perhaps someone else's, perhaps none
+	}
+	return c.leases[c.rng.IntN(len(c.leases))]
+}
+
+func (c *randomClient) token(k objectKey) Token {
+	ts := c.tokens[k]
+	if len(ts) == 0 || c.rng.IntN(10) == 0 {
+		return Token(1 + c.rng.IntN(40))
+	}
+	if c.rng.IntN(2) == 0 {
+		return ts[len(ts)-1]
+	}
+	return ts[c.rng.IntN(len(ts))]
+}
+
+func (c *randomClient) learn(in Input, out Output) {
+	if out.Status == StatusOK && in.Kind == KindCreateLease {
+		c.leases = append(c.leases, out.Lease)
+	}
+	if out.Token != 0 && (out.Status == StatusOK || out.Status == StatusLockHeld) {
+		k := keyOf(in)
+		c.tokens[k] = append(c.tokens[k], out.Token)
+	}
+}
+
+// step picks and performs one operation.
+func (c *randomClient) step() {
+	lock := randomLocks[c.rng.IntN(len(randomLocks))]
+	election := randomElections[c.rng.IntN(len(randomElections))]
+	var in Input
+	switch p := c.rng.IntN(100); {
+	case p < 3:
+		c.ref.expire(c.lease()) // the leader's lease clock: clients do not see it
+		return
+	case p < 10 || len(c.leases) == 0:
+		in = createLease()
+	case p < 18:
+		in = keepAlive(c.lease())
+	case p < 21:
+		in = revoke(c.lease())
+	case p < 42:
+		in = acquire(lock, c.lease(), fmt.Sprintf("c%d", c.id))
+		if c.rng.IntN(8) == 0 {
+			in.Lease = 0
+		}
+		in.Wait = c.rng.IntN(3) == 0
+	case p < 56:
+		in = release(lock, c.token(objectKey{name: lock}))
+	case p < 66:
+		in = read(lock)
+	case p < 72:
+		in = fence(lock, c.token(objectKey{name: lock}))
+	case p < 80:
+		in = campaign(election, fmt.Sprintf("c%d-%d", c.id, c.rng.IntN(100)), c.lease())
+		in.Wait = c.rng.IntN(2) == 0
+	case p < 85:
+		in = proclaim(election, c.token(objectKey{election: true, name: election}), fmt.Sprintf("p%d", c.rng.IntN(100)))
+	case p < 90:
+		in = resign(election, c.token(objectKey{election: true, name: election}))
+	default:
+		in = leader(election)
+	}
+	c.perform(in)
+}
+
+// perform records and runs in, sometimes losing the request or its answer.
+func (c *randomClient) perform(in Input) {
+	call := c.rec.Invoke(c.id, in)
+	runtime.Gosched()
+	loss := c.rng.IntN(100)
+	if loss < 2 {
+		return // lost before the server saw it: never answered
+	}
+	var out Output
+	if in.Wait && (in.Kind == KindAcquire || in.Kind == KindCampaign) {
+		var w *refWaiter
+		out, w = c.ref.enqueue(in)
+		if w != nil {
+			runtime.Gosched() // the wait: others may free the lock meanwhile
+			runtime.Gosched()
+			out = c.ref.finish(w)
+		}
+	} else {
+		out = c.ref.apply(in)
+	}
+	runtime.Gosched()
+	switch {
+	case loss < 4:
+		return // the answer was lost: never answered
+	case loss < 6:
+		c.rec.Return(call, Output{Status: StatusUnknown}) // a timeout
+		return
+	}
+	c.rec.Return(call, out)
+	c.learn(in, out)
+}
+
+// corruptWithReusedToken appends, after everything, a grant of some lock
+// with a token an earlier grant of that lock returned: no correct server
+// reuses a token.
+func corruptWithReusedToken(h []porcupine.Operation) ([]porcupine.Operation, bool) {
+	var end int64
+	for _, op := range h {
+		if op.Return != math.MaxInt64 {
+			end = max(end, op.Return)
+		}
+	}
+	for _, op := range h {
+		in, out := op.Input.(Input), op.Output.(Output)
+		if in.Kind == KindAcquire && out.Status == StatusOK && out.Token != 0 {
+			bad := append(h[:len(h):len(h)], porcupine.Operation{
+				ClientId: randomClients,
+				Input:    acquire(in.Name, 0, "corrupt"),
+				Call:     end + 1,
+				Output:   granted(out.Token, LeaseID(math.MaxInt32)),
+				Return:   end + 2,
+			})
+			return bad, true
+		}
+	}
+	return nil, false
+}
