@@ -54,9 +54,7 @@ type Node struct {
 	clientLn net.Listener
 	peerLn   net.Listener
 	client   *http.Server
-	// peerServed is set when Run handed peerLn to the transport, which
-	// closes it.
-	peerServed bool
+	peer     *http.Server
 
 	closeOnce sync.Once
 	closeErr  error
@@ -183,6 +181,7 @@ func (n *Node) wire(opts Options) error {
 	}
 	n.drv = drv
 	n.client = &http.Server{Handler: n.clientHandler(), ReadHeaderTimeout: ReadHeaderTimeout}
+	n.peer = n.peerServer(serverTLS)
 	return nil
 }
 
@@ -217,9 +216,8 @@ func (n *Node) Run(ctx context.Context) error {
 	// Exits when stopDriver is called or persisting fails.
 	go func() { drvErr <- n.drv.Run(drvCtx) }()
 	peerErr := make(chan error, 1)
-	n.peerServed = true
-	// Exits when the transport is closed below (or its listener fails).
-	go func() { peerErr <- n.trans.Serve(context.Background(), n.peerLn) }()
+	// Exits when the peer server is closed below (or its listener fails).
+	go func() { peerErr <- serveUntilClosed(n.peer, n.peerLn) }()
 	clientErr := make(chan error, 1)
 	// Exits when the client server is shut down or closed below.
 	go func() { clientErr <- serveUntilClosed(n.client, n.clientLn) }()
@@ -256,7 +254,7 @@ func (n *Node) Run(ctx context.Context) error {
 	if !driverDone {
 		errs = append(errs, <-drvErr)
 	}
-	// 3. Close the transport (which stops serving peers) and the log.
+	// 3. Close the peer listener, the transport and the log.
 	errs = append(errs, n.Close())
 	if !peerDone {
 		errs = append(errs, <-peerErr)
@@ -281,16 +279,21 @@ func serveUntilClosed(srv *http.Server, ln net.Listener) error {
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		var errs []error
+		// A server closes the listeners it serves; the listeners are closed
+		// again in case Run never served them.
 		if n.client != nil {
 			errs = append(errs, n.client.Close())
-		} else if n.clientLn != nil {
-			errs = append(errs, ignoreClosed(n.clientLn.Close()))
+		}
+		if n.peer != nil {
+			errs = append(errs, n.peer.Close())
+		}
+		for _, ln := range []net.Listener{n.clientLn, n.peerLn} {
+			if ln != nil {
+				errs = append(errs, ignoreClosed(ln.Close()))
+			}
 		}
 		if n.trans != nil {
 			errs = append(errs, n.trans.Close())
-		}
-		if !n.peerServed && n.peerLn != nil {
-			errs = append(errs, ignoreClosed(n.peerLn.Close()))
 		}
 		if n.store != nil {
 			errs = append(errs, n.store.Close())

@@ -3,6 +3,9 @@ package server
 import (
 	"crypto/tls"
 	"fmt"
+	"net/http"
+
+	"go.uber.org/zap"
 
 	"github.com/raftlock/raftlock/consensus/transport"
 )
@@ -18,4 +21,25 @@ func (n *Node) loadTLS() (serverTLS, clientTLS *tls.Config, err error) {
 		return nil, nil, fmt.Errorf("server: peer TLS: %w", err)
 	}
 	return serverTLS, clientTLS, nil
+}
+
+// peerServer serves the transport's handler over HTTP/2: h2c, or h2 over
+// mutual TLS when serverTLS is set (then peerLn is wrapped in TLS). Raft
+// messages tolerate loss, so shutdown closes it at once rather than draining.
+func (n *Node) peerServer(serverTLS *tls.Config) *http.Server {
+	var protos http.Protocols
+	srv := &http.Server{
+		Handler:           n.trans.Handler(),
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		Protocols:         &protos,
+		ErrorLog:          zap.NewStdLog(n.log.Named("peer_http").WithOptions(zap.IncreaseLevel(zap.WarnLevel))),
+	}
+	if serverTLS == nil {
+		protos.SetUnencryptedHTTP2(true)
+		return srv
+	}
+	protos.SetHTTP2(true)
+	srv.TLSConfig = serverTLS.Clone()
+	n.peerLn = tls.NewListener(n.peerLn, srv.TLSConfig)
+	return srv
 }
