@@ -10,11 +10,14 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
 
+	"github.com/raftlock/raftlock/client/wire"
 	"github.com/raftlock/raftlock/consensus"
 )
 
 // ErrNotReady is returned by the readiness check of a node that knows a leader
-// but has not yet applied everything it knows is committed.
+// but has not yet applied everything it knows is committed. Its code is
+// no_leader (503): the stable codes have no other 503, and to a load balancer
+// both mean "not this node, not now"; the message says which.
 var ErrNotReady = errors.New("not ready")
 
 // ErrNotFound is returned for a path or object that does not exist.
@@ -23,43 +26,22 @@ var ErrNotFound = errors.New("not found")
 // ErrInvalidArgument is returned for a request the server cannot accept as sent.
 var ErrInvalidArgument = errors.New("invalid argument")
 
-// Error codes of the HTTP API (DESIGN.md §5). Clients match on these strings.
-const (
-	CodeInvalidArgument = "invalid_argument"
-	CodeNotFound        = "not_found"
-	CodeTooLarge        = "too_large"
-	CodeNoLeader        = "no_leader"
-	CodeNotReady        = "not_ready"
-	CodeTimeout         = "timeout"
-	CodeInternal        = "internal"
-)
-
-// errorBody is the JSON shape of every error response.
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
 // errorStatus is the one table from errors to (HTTP status, code). An error
 // it does not know is a bug: 500 internal.
 func errorStatus(err error) (status int, code string) {
 	switch {
 	case errors.Is(err, ErrInvalidArgument):
-		return http.StatusBadRequest, CodeInvalidArgument
+		return http.StatusBadRequest, wire.CodeInvalidArgument
 	case errors.Is(err, ErrNotFound):
-		return http.StatusNotFound, CodeNotFound
+		return http.StatusNotFound, wire.CodeNotFound
 	case errors.Is(err, consensus.ErrNoLeader):
-		return http.StatusServiceUnavailable, CodeNoLeader
+		return http.StatusServiceUnavailable, wire.CodeNoLeader
 	case errors.Is(err, ErrNotReady):
-		return http.StatusServiceUnavailable, CodeNotReady
+		return http.StatusServiceUnavailable, wire.CodeNoLeader
 	case errors.Is(err, context.DeadlineExceeded):
-		return http.StatusGatewayTimeout, CodeTimeout
+		return http.StatusGatewayTimeout, wire.CodeTimeout
 	}
-	return http.StatusInternalServerError, CodeInternal
+	return http.StatusInternalServerError, wire.CodeInternal
 }
 
 // writeError sends err in the error shape; a 503 carries Retry-After. An
@@ -67,12 +49,12 @@ func errorStatus(err error) (status int, code string) {
 func writeError(c echo.Context, log *zap.Logger, err error) error {
 	status, code := errorStatus(err)
 	if status == http.StatusServiceUnavailable {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
+		c.Response().Header().Set(wire.HeaderRetryAfter, strconv.Itoa(RetryAfterSeconds))
 	}
-	if code == CodeInternal {
+	if code == wire.CodeInternal {
 		log.Error("internal error", zap.String("path", c.Path()), zap.Error(err))
 	}
-	return c.JSON(status, errorBody{Error: errorDetail{Code: code, Message: err.Error()}})
+	return c.JSON(status, wire.Error{Error: wire.ErrorDetail{Code: code, Message: err.Error()}})
 }
 
 // httpErrorHandler renders echo's own errors (unknown route, wrong method) and

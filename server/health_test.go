@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
 
+	"github.com/raftlock/raftlock/client/wire"
 	"github.com/raftlock/raftlock/consensus"
 )
 
@@ -65,14 +66,14 @@ func TestHealthEndpoints(t *testing.T) {
 		wantErr  string // error code, "" on success
 	}{
 		{"livez always", PathLivez, consensus.Status{}, 200, ""},
-		{"readyz no leader", PathReadyz, consensus.Status{Term: 3}, 503, CodeNoLeader},
-		{"readyz behind", PathReadyz, consensus.Status{Lead: n2, Commit: 10, Applied: 9}, 503, CodeNotReady},
+		{"readyz no leader", PathReadyz, consensus.Status{Term: 3}, 503, wire.CodeNoLeader},
+		{"readyz behind", PathReadyz, consensus.Status{Lead: n2, Commit: 10, Applied: 9}, 503, wire.CodeNoLeader},
 		{"readyz caught up", PathReadyz, consensus.Status{Lead: n2, Commit: 10, Applied: 10}, 200, ""},
-		{"leader health on follower", PathHealthLeader, consensus.Status{Lead: n2, Role: consensus.RoleFollower}, 503, CodeNoLeader},
-		{"leader health on candidate", PathHealthLeader, consensus.Status{Role: consensus.RoleCandidate}, 503, CodeNoLeader},
-		{"leader health without quorum", PathHealthLeader, consensus.Status{ID: n1, Lead: n1, Role: consensus.RoleLeader}, 503, CodeNoLeader},
+		{"leader health on follower", PathHealthLeader, consensus.Status{Lead: n2, Role: consensus.RoleFollower}, 503, wire.CodeNoLeader},
+		{"leader health on candidate", PathHealthLeader, consensus.Status{Role: consensus.RoleCandidate}, 503, wire.CodeNoLeader},
+		{"leader health without quorum", PathHealthLeader, consensus.Status{ID: n1, Lead: n1, Role: consensus.RoleLeader}, 503, wire.CodeNoLeader},
 		{"leader health with quorum", PathHealthLeader, consensus.Status{ID: n1, Lead: n1, Role: consensus.RoleLeader, QuorumActive: true}, 200, ""},
-		{"unknown path", "/nope", consensus.Status{}, 404, CodeNotFound},
+		{"unknown path", "/nope", consensus.Status{}, 404, wire.CodeNotFound},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
