@@ -69,18 +69,19 @@ func (pr *progress) maybeUpdate(i Index) bool {
 
 // maybeDecrTo handles a rejection of the MsgApp whose prevLogIndex was
 // rejected; hint is the highest index that may match (the leader's reading of
-// the follower's hint). It returns false for a stale rejection.
+// the follower's hint). A pipelining follower drops back to probing. It
+// returns false for a stale rejection, which changes nothing.
 func (pr *progress) maybeDecrTo(rejected, hint Index) bool {
 	if pr.state == stateReplicate {
 		if rejected <= pr.match {
 			return false
 		}
-		pr.next = pr.match + 1
-		return true
-	}
-	if pr.next == 0 || pr.next-1 != rejected {
+		pr.state = stateProbe
+		pr.inflights.reset()
+	} else if pr.next == 0 || pr.next-1 != rejected {
 		return false
 	}
+	// Any next in (match, rejected] is a safe probe: entries up to match agree.
 	pr.next = max(min(rejected, hint+1), pr.match+1)
 	pr.probeSent = false
 	return true

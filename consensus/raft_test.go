@@ -5,6 +5,7 @@ package consensus
 // leader stickiness, CheckQuorum and the durability rule of Advance.
 
 import (
+	"errors"
 	"slices"
 	"testing"
 )
@@ -386,6 +387,100 @@ func TestFastBacktracking(t *testing.T) {
 			}
 			if rejects > tc.rejectsMax {
 				t.Fatalf("repair took %d rejections; want at most %d", rejects, tc.rejectsMax)
+			}
+		})
+	}
+}
+
+func TestReplicationRecoversFromLostAppends(t *testing.T) {
+	nw := newCoreNet(t, 3)
+	nw.elect(1)
+	nw.propose(1, "warm") // node 3 is pipelining now
+	lost := 0
+	nw.tap = func(m Message) bool {
+		if m.Type == MsgApp && m.To == 3 && len(m.Entries) > 0 && lost < 5 {
+			lost++
+			return false
+		}
+		return true
+	}
+	var want []string
+	for i := 0; i < 20; i++ {
+		d := string(rune('a' + i))
+		want = append(want, d)
+		nw.propose(1, d)
+	}
+	for i := 0; i < 3*coreHeartbeatTicks+2; i++ {
+		nw.tick(1, 2, 3)
+	}
+	if lost != 5 {
+		t.Fatalf("lost %d MsgApps; want 5", lost)
+	}
+	want = append([]string{"warm"}, want...)
+	for _, id := range nw.ids {
+		if got := nw.appliedData(id); !slices.Equal(got, want) {
+			t.Errorf("node %d applied %q; want %q", id, got, want)
+		}
+	}
+}
+
+func TestReportUnreachableFallsBackToProbe(t *testing.T) {
+	nw := newCoreNet(t, 3)
+	nw.elect(1)
+	nw.propose(1, "a")
+	r := nw.nodes[1]
+	if got := r.prs[2].state; got != stateReplicate {
+		t.Fatalf("progress of 2 = %s; want replicate", got)
+	}
+	r.ReportUnreachable(2)
+	if pr := r.prs[2]; pr.state != stateProbe || pr.next != pr.match+1 {
+		t.Fatalf("after ReportUnreachable(2): state %s next %d match %d; want probe, match+1", pr.state, pr.next, pr.match)
+	}
+	nw.propose(1, "b")
+	nw.tick(1, 2, 3)
+	if got := nw.appliedData(2); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("node 2 applied %q; want [a b]", got)
+	}
+}
+
+func TestProposeRefusals(t *testing.T) {
+	nw := newCoreNet(t, 3)
+	if _, _, err := nw.nodes[1].Propose([]byte("x")); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("Propose on a follower = %v; want ErrNotLeader", err)
+	}
+	nw.elect(1)
+	nw.cut[2], nw.cut[3] = true, true
+	r := nw.nodes[1]
+	var err error
+	for i := 0; i <= UncommittedEntriesMax && err == nil; i++ {
+		_, _, err = r.Propose(nil)
+	}
+	if !errors.Is(err, ErrProposalDropped) {
+		t.Fatalf("Propose past %d uncommitted entries = %v; want ErrProposalDropped", UncommittedEntriesMax, err)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	ok := func() Config { return coreConfig(1, []NodeID{1, 2, 3}, NewMemoryStorage()) }
+	cases := []struct {
+		name   string
+		mutate func(*Config)
+	}{
+		{"no id", func(c *Config) { c.ID = None }},
+		{"id not a voter", func(c *Config) { c.ID = 4 }},
+		{"duplicate voter", func(c *Config) { c.Voters = []NodeID{1, 2, 2} }},
+		{"no storage", func(c *Config) { c.Storage = nil }},
+		{"no rand", func(c *Config) { c.Rand = nil }},
+		{"heartbeat not below election", func(c *Config) { c.HeartbeatTicks = c.ElectionTicks }},
+		{"zero heartbeat", func(c *Config) { c.HeartbeatTicks = 0 }},
+		{"window too large", func(c *Config) { c.MaxInflightMsgs = MaxInflightMsgsMax + 1 }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := ok()
+			tc.mutate(&cfg)
+			if _, err := New(cfg); !errors.Is(err, ErrInvalidConfig) {
+				t.Fatalf("New = %v; want ErrInvalidConfig", err)
 			}
 		})
 	}

@@ -93,11 +93,9 @@ func (r *Raft) handleAppend(m Message) error {
 		return err
 	}
 	if conflict != 0 {
-		if conflict <= r.log.committed {
-			// Leader Completeness makes this impossible from a correct leader.
-			return fmt.Errorf("%w: MsgApp from %d at term %d conflicts at %d with committed entries up to %d",
-				ErrInvalidMessage, m.From, m.Term, conflict, r.log.committed)
-		}
+		// m.Index >= committed was checked above, so a conflict (the first
+		// differing entry, after m.Index) is never at or below the commit.
+		assertf(conflict > r.log.committed, "conflict at %d at or below commit %d", conflict, r.log.committed)
 		r.log.append(m.Entries[conflict-(m.Index+1):])
 	}
 	r.log.commitTo(min(m.Commit, lastNew))
