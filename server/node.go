@@ -43,8 +43,12 @@ type Options struct {
 // Node is one running raftlock node. Create it with New, then call Run once;
 // a Node that is never run must be closed with Close.
 type Node struct {
-	cfg     Config
+	cfg Config
+	// log carries node_id (the member name) for the server's own lines;
+	// baseLog is handed to the components, which add their own node_id
+	// (STYLE.md §8), so no line carries the field twice.
 	log     *zap.Logger
+	baseLog *zap.Logger
 	self    Member
 	members []Member
 
@@ -73,6 +77,7 @@ func New(cfg Config, opts Options) (_ *Node, err error) {
 	}
 	n := &Node{cfg: cfg, members: cfg.Members()}
 	n.self, _ = findMember(n.members, cfg.Name)
+	n.baseLog = log
 	n.log = log.With(zap.String("node_id", cfg.Name))
 	// Until Run takes over, a failure here releases what was opened so far.
 	defer func() {
@@ -98,7 +103,7 @@ func (n *Node) openStore() error {
 		return fmt.Errorf("server: create data dir: %w", err)
 	}
 	path := filepath.Join(n.cfg.DataDir, StoreFileName)
-	st, err := boltstore.Open(path, boltstore.Options{Logger: n.log.Named("store")})
+	st, err := boltstore.Open(path, boltstore.Options{Logger: n.baseLog.Named("store")})
 	if err != nil {
 		return fmt.Errorf("server: data dir %s: %w", n.cfg.DataDir, err)
 	}
@@ -139,7 +144,7 @@ func (n *Node) wire(opts Options) error {
 		ReportUnreachable: func(id consensus.NodeID) { drv.ReportUnreachable(id) },
 		TLS:               serverTLS,
 		ClientTLS:         clientTLS,
-		Logger:            n.log,
+		Logger:            n.baseLog,
 	})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
@@ -174,7 +179,7 @@ func (n *Node) wire(opts Options) error {
 		MaxMsgBytes:     MaxMsgBytes,
 		MaxInflightMsgs: MaxInflightMsgs,
 		Seed:            seed,
-		Logger:          n.log,
+		Logger:          n.baseLog,
 	})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)

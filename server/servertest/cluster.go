@@ -140,7 +140,7 @@ func (c *Cluster) start(i int, clientLn, peerLn net.Listener) {
 	m := c.nodes[i]
 	fsm := NewRecorder()
 	node, err := server.New(m.Config, server.Options{
-		Logger:         c.log,
+		Logger:         c.log.Named(m.Name),
 		FSM:            fsm,
 		ClientListener: clientLn,
 		PeerListener:   peerLn,
