@@ -77,4 +77,5 @@ func (r *Raft) Advance(rd Ready) {
 		}
 	}
 	r.checkInvariants()
+	r.checkLogInvariantsIfEnabled()
 }
