@@ -173,4 +173,3 @@ func checkLogHolds(t *testing.T, dataDir string, all []acked) {
 		}
 	}
 }
-
