@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/anishathalye/porcupine"
 )
@@ -42,7 +43,9 @@ func TestRandomHistories(t *testing.T) {
 	for seed := range uint64(seeds) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			h := randomHistory(t, seed)
+			start := time.Now()
 			res := check(t, h, true)
+			t.Logf("Check(%d operations, %d partitions) = %s in %v", len(h), res.Partitions, res.Linearizable, time.Since(start))
 			if t.Failed() {
 				t.Logf("replay: go test ./locks/lockmodel -run 'TestRandomHistories/seed=%d$'", seed)
 				return
@@ -54,7 +57,9 @@ func TestRandomHistories(t *testing.T) {
 			if !ok {
 				return
 			}
+			start = time.Now()
 			check(t, bad, false)
+			t.Logf("Check(corrupted) in %v", time.Since(start))
 		})
 	}
 }

@@ -24,6 +24,7 @@ var ErrTooManyOperations = errors.New("lockmodel: too many operations recorded")
 // takes a monotonic clock instead.
 type Recorder struct {
 	clock func() int64 // nil: logical
+	max   int          // RecorderOperationsMax; smaller in tests
 
 	mu      sync.Mutex
 	tick    int64
@@ -39,13 +40,13 @@ type Call struct {
 
 // NewRecorder returns a Recorder with a logical clock.
 func NewRecorder() *Recorder {
-	return &Recorder{}
+	return &Recorder{max: RecorderOperationsMax}
 }
 
 // NewRecorderClock returns a Recorder stamping events with clock, which must
 // never go backwards (for example time.Since(start) in nanoseconds).
 func NewRecorderClock(clock func() int64) *Recorder {
-	return &Recorder{clock: clock}
+	return &Recorder{clock: clock, max: RecorderOperationsMax}
 }
 
 // now returns the next timestamp. r.mu must be held.
@@ -62,7 +63,7 @@ func (r *Recorder) now() int64 {
 func (r *Recorder) Invoke(client int, in Input) Call {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.ops) >= RecorderOperationsMax {
+	if len(r.ops) >= r.max {
 		r.dropped++
 		return Call{index: -1}
 	}
@@ -104,7 +105,7 @@ func (r *Recorder) History() ([]porcupine.Operation, error) {
 		}
 	}
 	if r.dropped > 0 {
-		return h, fmt.Errorf("%w: %d dropped, max %d", ErrTooManyOperations, r.dropped, RecorderOperationsMax)
+		return h, fmt.Errorf("%w: %d operations invoked, max %d", ErrTooManyOperations, len(r.ops)+r.dropped, r.max)
 	}
 	return h, nil
 }

@@ -1,0 +1,132 @@
+package lockmodel
+
+// These tests prove Check's plumbing: the visualization is written when, and
+// only when, a history is rejected, and it names the violation; errors wrap
+// their sentinels; API error codes map to the statuses the model expects;
+// descriptions read well.
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/anishathalye/porcupine"
+)
+
+func TestCheckFile(t *testing.T) {
+	good := []porcupine.Operation{
+		op(0, 1, 2, createLease(), created(1)),
+		op(0, 3, 4, acquire("a", 1, "x"), granted(2, 1)),
+	}
+	bad := []porcupine.Operation{
+		op(0, 1, 2, createLease(), created(1)),
+		op(0, 3, 4, acquire("a", 1, "x"), granted(5, 1)),
+		op(0, 5, 6, acquire("b", 1, "x"), granted(5, 1)),
+		op(1, 7, 8, read("a"), free()),
+		op(0, 9, 10, release("a", 5), ok()),
+	}
+	cases := []struct {
+		name      string
+		h         []porcupine.Operation
+		wantFile  bool
+		wantInDoc []string
+	}{
+		{"accepted writes nothing", good, false, nil},
+		{"rejected writes the page", bad, true, []string{"<html", "index 5 is a token of lock a"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "history.html")
+			res, err := CheckFile(c.h, checkTimeout, path)
+			if err != nil {
+				t.Fatalf("CheckFile() error = %v; want nil", err)
+			}
+			if res.OK() == c.wantFile {
+				t.Errorf("CheckFile().OK() = %t; want %t", res.OK(), !c.wantFile)
+			}
+			data, err := os.ReadFile(path)
+			if exists := err == nil; exists != c.wantFile {
+				t.Fatalf("visualization written = %t (%v); want %t", exists, err, c.wantFile)
+			}
+			for _, s := range c.wantInDoc {
+				if !strings.Contains(string(data), s) {
+					t.Errorf("visualization lacks %q", s)
+				}
+			}
+		})
+	}
+}
+
+func TestResultErr(t *testing.T) {
+	cases := []struct {
+		name string
+		r    Result
+		want error
+	}{
+		{"ok", Result{Linearizable: porcupine.Ok}, nil},
+		{"illegal", Result{Linearizable: porcupine.Illegal}, ErrNotLinearizable},
+		{"violation", Result{Linearizable: porcupine.Ok, Violations: []Violation{{Message: "m"}}}, ErrNotLinearizable},
+		{"timeout", Result{Linearizable: porcupine.Unknown}, ErrCheckTimeout},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.r.Err()
+			if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
+				t.Errorf("Result.Err() = %v; want %v", err, c.want)
+			}
+		})
+	}
+}
+
+func TestStatusFromCode(t *testing.T) {
+	cases := []struct {
+		code string
+		want Status
+	}{
+		{"", StatusOK},
+		{"not_found", StatusNotFound},
+		{"lock_held", StatusLockHeld},
+		{"not_holder", StatusNotHolder},
+		{"stale_token", StatusStaleToken},
+		{"not_leader", StatusNotLeader},
+		{"invalid_argument", StatusRejected},
+		{"too_large", StatusRejected},
+		{"too_many_requests", StatusRejected},
+		{"timeout", StatusUnknown},
+		{"no_leader", StatusUnknown},
+		{"internal", StatusUnknown},
+		{"something_new", StatusUnknown},
+	}
+	for _, c := range cases {
+		t.Run(c.code, func(t *testing.T) {
+			if got := StatusFromCode(c.code); got != c.want {
+				t.Errorf("StatusFromCode(%q) = %v; want %v", c.code, got, c.want)
+			}
+		})
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	cases := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"acquire", acquire("a", 1, "x").String(), `acquire("a", lease=1, owner="x", wait=false)`},
+		{"granted", granted(5, 1).String(), "ok token=5 lease=1"},
+		{"held", held(5, 1, "x").String(), `held token=5 lease=1 owner="x"`},
+		{"proclaim", proclaim("e", 3, "v").String(), `proclaim("e", term=3, value="v")`},
+		{"unknown kind", Kind(99).String(), "kind(99)"},
+		{"state", (&state{last: 3, objects: []object{{key: objectKey{name: "a"}, held: true, h: holder{lease: 1, tokenLo: 3, tokenHi: unknownTokenHi, owner: "x"}}}, leases: []leaseState{{id: 1}}}).String(),
+			`last=3; lock a: token=?[3,inf] lease=1 owner="x"; lease 1 alive`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.got != c.want {
+				t.Errorf("String() = %q; want %q", c.got, c.want)
+			}
+		})
+	}
+}
