@@ -32,13 +32,25 @@ type nodeView struct {
 	dirtyFrom Index
 }
 
-// applyEvent is one entry applied by a node's state machine.
+// applyEvent is one entry a node applied, or marked committed on its disk.
 type applyEvent struct {
 	node NodeID
-	// term is the node's term when it applied the entry: the entry was committed
-	// in this term or an earlier one.
+	// term is the node's term when it applied the entry (or persisted the
+	// commit index): the entry was committed in this term or an earlier one.
 	term  Term
 	entry Entry
+	// durable is true when the node did not apply the entry but persisted a
+	// HardState.Commit that covers it, which is as good a proof of commitment
+	// and comes earlier: a leader that dies inside the Ready that commits an
+	// entry has it on disk as committed, though it never applied it.
+	durable bool
+}
+
+func (a applyEvent) verb() string {
+	if a.durable {
+		return "committed"
+	}
+	return "applied"
 }
 
 // readEvent is one ReadState handed to a node's driver.
@@ -48,7 +60,7 @@ type readEvent struct {
 }
 
 // clusterView is what the checkers see after a step: every node, and the
-// entries applied and reads answered during the step.
+// entries applied (or durably marked committed) and reads answered during the step.
 type clusterView struct {
 	nodes   []nodeView
 	applied []applyEvent
@@ -264,7 +276,7 @@ func (c *leaderCompleteness) check(v *clusterView) error {
 	return nil
 }
 
-// commit records that a node applied a.entry in term a.term.
+// commit records that a node applied (or durably committed) a.entry in term a.term.
 func (c *leaderCompleteness) commit(a applyEvent) {
 	i := a.entry.Index
 	switch {
@@ -280,7 +292,9 @@ func (c *leaderCompleteness) commit(a applyEvent) {
 	}
 }
 
-// stateMachineSafety: no two nodes apply different entries at one index.
+// stateMachineSafety: no two nodes apply different entries at one index; nor
+// does a node's durable commit index cover an entry other than the one applied
+// or committed elsewhere at that index.
 type stateMachineSafety struct {
 	applied []applyEvent // applied[i-1] is the first application of index i
 }
@@ -293,7 +307,7 @@ func (c *stateMachineSafety) check(v *clusterView) error {
 	for _, a := range v.applied {
 		i := a.entry.Index
 		if i == 0 {
-			return fmt.Errorf("node %d applied entry %s at index 0", a.node, chkDescribe(a.entry))
+			return fmt.Errorf("node %d %s entry %s at index 0", a.node, a.verb(), chkDescribe(a.entry))
 		}
 		if i > Index(len(c.applied)) {
 			c.applied = slices.Grow(c.applied, int(i)-len(c.applied))[:i]
@@ -304,14 +318,15 @@ func (c *stateMachineSafety) check(v *clusterView) error {
 			continue
 		}
 		if !chkSameEntry(first.entry, a.entry) {
-			return fmt.Errorf("index %d: node %d applied %s, node %d applied %s",
-				i, a.node, chkDescribe(a.entry), first.node, chkDescribe(first.entry))
+			return fmt.Errorf("index %d: node %d %s %s, node %d %s %s",
+				i, a.node, a.verb(), chkDescribe(a.entry), first.node, first.verb(), chkDescribe(first.entry))
 		}
 	}
 	return nil
 }
 
-// quorumDurability: every committed entry (applied anywhere) is in the durable
+// quorumDurability: every committed entry (applied anywhere, or covered by a
+// persisted commit index) is in the durable
 // log of a quorum. Committed entries form a prefix, so it is enough to know,
 // per node, how long a prefix of the committed log its durable log holds.
 type quorumDurability struct {
@@ -451,6 +466,9 @@ func (c *proposalPromise) forget(node NodeID) {
 
 func (c *proposalPromise) check(v *clusterView) error {
 	for _, a := range v.applied {
+		if a.durable {
+			continue
+		}
 		k := chkNodeIndex{node: a.node, index: a.entry.Index}
 		p, ok := c.pending[k]
 		if !ok {

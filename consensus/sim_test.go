@@ -19,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"runtime/debug"
 	"sync"
 	"testing"
 	"time"
@@ -117,11 +118,16 @@ type simFailure struct {
 	at    simTime
 	err   error
 	trace string
+	stack string
 }
 
 func (f *simFailure) Error() string {
-	return fmt.Sprintf("seed %d, %d nodes: step %d, tick %d: %v\nplan: %v\nreplay: %s\nlast events:\n%s",
+	s := fmt.Sprintf("seed %d, %d nodes: step %d, tick %d: %v\nplan: %v\nreplay: %s\nlast events:\n%s",
 		f.cfg.seed, f.cfg.nodes, f.step, f.at/simUnitsPerTick, f.err, f.plan, f.cfg.replay(), f.trace)
+	if f.stack != "" {
+		s += "stack:\n" + f.stack
+	}
+	return s
 }
 
 func (f *simFailure) Unwrap() error { return f.err }
@@ -196,6 +202,7 @@ type simulator struct {
 	maxApplied Index
 	opSeq      int
 	healing    bool
+	stack      string // the stack of a panic in the core
 	probe      livenessProbe
 	stats      simStats
 }
@@ -235,16 +242,27 @@ func newSimulator(cfg simConfig) *simulator {
 // runSim runs cfg to the end and returns its failure, if any.
 func runSim(cfg simConfig) (simStats, error) {
 	s := newSimulator(cfg)
-	err := s.run()
+	err := s.runCatching()
 	s.stats.steps = s.step
 	s.stats.ticks = int(s.now / simUnitsPerTick)
 	s.stats.maxApplied = s.maxApplied
 	s.stats.net = s.net.stats
 	if err != nil {
 		return s.stats, &simFailure{cfg: cfg, plan: s.plan, step: s.step, at: s.now, err: err,
-			trace: s.trace.last(*flagSimTrace)}
+			trace: s.trace.last(*flagSimTrace), stack: s.stack}
 	}
 	return s.stats, nil
+}
+
+// runCatching runs s and turns a panic in the core into its failure.
+func (s *simulator) runCatching() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+			s.stack = string(debug.Stack())
+		}
+	}()
+	return s.run()
 }
 
 func (s *simulator) run() error {
@@ -318,6 +336,7 @@ func (s *simulator) deliver() error {
 	if err := stepErr(n, m, n.raft.Step(m)); err != nil {
 		return err
 	}
+	s.onRepairAck(n, m)
 	return s.drain(n)
 }
 

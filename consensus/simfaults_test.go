@@ -21,6 +21,7 @@ const simElectionTicks = 10
 
 // faultPlan is how one run treats its cluster; newFaultPlan draws it from the seed.
 type faultPlan struct {
+	profile planProfile
 	// Core tuning.
 	heartbeatTicks int
 	maxMsgBytes    uint64
@@ -35,35 +36,74 @@ type faultPlan struct {
 	// leaderCrashPct is the percentage of new leaders crashed within two
 	// election timeouts of winning.
 	leaderCrashPct int
+	// repairCrashPct is the percentage of acknowledgements of older-term
+	// entries after which the leader crashes within a tick.
+	repairCrashPct int
 	// midReadyPct is the percentage of random crashes that strike inside a Ready.
 	midReadyPct int
+	// bouncePct is the percentage of random crashes that bounce the leader:
+	// it restarts at once, and everyone else's election timer is running.
+	bouncePct int
 	weather     weatherKind
 }
 
 func simPick[T any](rng *rand.Rand, choices ...T) T { return choices[rng.IntN(len(choices))] }
 
+// planProfile is the flavour of a run's faults.
+type planProfile uint8
+
+const (
+	// profileMixed draws every knob at random.
+	profileMixed planProfile = iota
+	// profileLeaderChurn kills new leaders and leaders repairing logs, with one
+	// entry per MsgApp: entries of many terms end up on single disks, the
+	// ground Figure 8 grows on.
+	profileLeaderChurn
+	// profileElectionStorm bounces leaders (crash, restart at once) so that
+	// several nodes campaign in one term, and crashes voters around their grants.
+	profileElectionStorm
+)
+
+func (p planProfile) String() string {
+	return [...]string{"mixed", "leader churn", "election storm"}[p]
+}
+
 func newFaultPlan(rng *rand.Rand) faultPlan {
-	return faultPlan{
+	p := faultPlan{
+		profile:        simPick(rng, profileMixed, profileMixed, profileLeaderChurn, profileElectionStorm),
 		heartbeatTicks: simPick(rng, 1, 2, 3),
-		// 1 byte: every MsgApp carries exactly one entry, so a leader's log
-		// reaches followers piecemeal, as Figure 8 needs.
 		maxMsgBytes:    simPick[uint64](rng, 1, 200, 0),
 		maxInflight:    simPick(rng, 1, 4, 0),
 		faultGapMax:    simPick[simTime](rng, 2, 5, 10, 20) * simUnitsPerTick,
 		proposeGapMax:  simPick[simTime](rng, 1, 3, 8) * simUnitsPerTick,
 		readGapMax:     simPick[simTime](rng, 2, 6, 15) * simUnitsPerTick,
 		voteCrashPct:   simPick(rng, 0, 20, 50),
-		leaderCrashPct: simPick(rng, 0, 25, 60),
+		leaderCrashPct: simPick(rng, 0, 30, 80),
+		repairCrashPct: simPick(rng, 0, 30, 80),
 		midReadyPct:    simPick(rng, 0, 30, 70),
+		bouncePct:      simPick(rng, 0, 20),
 		weather:        weatherKind(rng.IntN(int(weatherKinds))),
 	}
+	switch p.profile {
+	case profileLeaderChurn:
+		// 1 byte: every MsgApp carries exactly one entry, so a leader's log
+		// reaches followers piecemeal, as Figure 8 needs.
+		p.maxMsgBytes = 1
+		p.leaderCrashPct, p.repairCrashPct = 80, 80
+		p.proposeGapMax = simUnitsPerTick
+		p.weather = simPick(rng, weatherCalm, weatherLossy)
+	case profileElectionStorm:
+		p.voteCrashPct, p.bouncePct = 70, 80
+		p.weather = weatherCalm
+	}
+	return p
 }
 
 func (p faultPlan) String() string {
-	return fmt.Sprintf("heartbeat %d ticks, msg bytes %d, inflight %d, fault gap <= %d ticks, "+
-		"vote crash %d%%, leader crash %d%%, mid-Ready crash %d%%, %s network",
-		p.heartbeatTicks, p.maxMsgBytes, p.maxInflight, p.faultGapMax/simUnitsPerTick,
-		p.voteCrashPct, p.leaderCrashPct, p.midReadyPct, p.weather.params().name)
+	return fmt.Sprintf("%v: heartbeat %d ticks, msg bytes %d, inflight %d, fault gap <= %d ticks, "+
+		"vote crash %d%%, leader crash %d%%, repair crash %d%%, mid-Ready crash %d%%, bounce %d%%, %s network",
+		p.profile, p.heartbeatTicks, p.maxMsgBytes, p.maxInflight, p.faultGapMax/simUnitsPerTick,
+		p.voteCrashPct, p.leaderCrashPct, p.repairCrashPct, p.midReadyPct, p.bouncePct, p.weather.params().name)
 }
 
 // fault carries out one random fault action and schedules the next.
@@ -234,6 +274,12 @@ func (s *simulator) flapToggle(it agendaItem) {
 // crashSome crashes the leader or a random node, now or inside its next Ready.
 func (s *simulator) crashSome() {
 	i := s.leaderIndex()
+	if i >= 0 && s.rng.IntN(100) < s.plan.bouncePct {
+		n := s.nodes[i]
+		s.crash(n, "(bounce)")
+		s.scheduleRestart(n, simTime(s.rng.Int64N(3)))
+		return
+	}
 	if i < 0 || s.rng.IntN(2) == 0 {
 		i = s.rng.IntN(len(s.nodes))
 	}
@@ -250,6 +296,15 @@ func (s *simulator) crashSome() {
 	}
 	s.crash(n, "(idle)")
 	s.scheduleRestart(n, restart)
+}
+
+// armPoint draws where in a Ready an armed crash strikes; half the time after
+// the write and before the send, which leaves entries and votes on one disk only.
+func (s *simulator) armPoint() crashPoint {
+	if s.rng.IntN(2) == 0 {
+		return crashAfterPersist
+	}
+	return crashPoint(1 + s.rng.IntN(int(crashPoints)-1))
 }
 
 // restartDelay draws how long a crashed node stays down.
@@ -280,19 +335,60 @@ func (s *simulator) onVoteGranted(n *simNode) {
 		return
 	}
 	n.arm = crashPoint(1 + s.rng.IntN(int(crashPoints)-1))
-	n.armRestart = simTime(s.rng.Int64N(int64(3 * simUnitsPerTick)))
+	// Mostly back before the other candidates' requests of this term arrive.
+	n.armRestart = simTime(s.rng.Int64N(3))
+	if s.rng.IntN(100) < 30 {
+		n.armRestart = simTime(s.rng.Int64N(int64(3 * simUnitsPerTick)))
+	}
 	s.note(fmt.Sprintf("node %d granted a vote: arm crash %v", n.id, n.arm))
 }
 
-// onLeader may schedule a crash of the new leader n soon, while it is still
-// replicating entries of the terms before its own.
+// onLeader may crash the new leader n inside the Ready that announces it
+// (its no-op entry then stays on its disk alone, or is lost), or schedule a
+// crash soon, while it is still replicating entries of the terms before its own.
 func (s *simulator) onLeader(n *simNode) {
-	if s.healing || s.rng.IntN(100) >= s.plan.leaderCrashPct {
+	if s.healing || n.arm != crashNone || s.rng.IntN(100) >= s.plan.leaderCrashPct {
+		return
+	}
+	if s.rng.IntN(2) == 0 {
+		n.arm = s.armPoint()
+		n.armRestart = s.restartDelay()
+		s.note(fmt.Sprintf("node %d won: arm crash %v", n.id, n.arm))
 		return
 	}
 	at := s.now + simTime(s.rng.Int64N(int64(2*simElectionTicks*simUnitsPerTick)))
 	s.schedule(at, agendaItem{kind: agCrash, node: n.id, incarnation: n.incarnation,
 		point: crashPoint(s.rng.IntN(int(crashPoints))), gap: s.restartDelay()})
+}
+
+// onRepairAck may crash leader n, inside the Ready it computes next or within
+// a tick, after a follower acknowledged an entry of an older term: the leader
+// is repairing logs, its own no-op may not be on a quorum yet, and the entries
+// it just re-replicated must not be treated as committed (Figure 8).
+func (s *simulator) onRepairAck(n *simNode, m Message) {
+	if s.healing || m.Type != MsgAppResp || m.Reject || s.rng.IntN(100) >= s.plan.repairCrashPct {
+		return
+	}
+	st := n.raft.Status()
+	if st.Role != RoleLeader {
+		return
+	}
+	if t, err := n.storage.Term(m.Index); err != nil || t == 0 || t >= st.Term {
+		return
+	}
+	if n.arm != crashNone {
+		return
+	}
+	if s.rng.IntN(2) == 0 {
+		// Inside the Ready this acknowledgement causes: perhaps after the new
+		// commit index is on disk and before the next entries leave.
+		n.arm = s.armPoint()
+		n.armRestart = s.restartDelay()
+		s.note(fmt.Sprintf("leader %d repairing a follower: arm crash %v", n.id, n.arm))
+		return
+	}
+	at := s.now + simTime(s.rng.Int64N(int64(simUnitsPerTick)))
+	s.schedule(at, agendaItem{kind: agCrash, node: n.id, incarnation: n.incarnation, gap: s.restartDelay()})
 }
 
 // scheduledCrash carries out a crash onLeader scheduled, unless the node

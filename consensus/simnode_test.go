@@ -55,6 +55,8 @@ type simNode struct {
 	applied Index
 	// dirtyFrom is the lowest index written to storage since the last check; 0 if none.
 	dirtyFrom Index
+	// durableCommit is the commit index on the node's disk, as last persisted.
+	durableCommit Index
 	// arm, when set, crashes the node at that point of its next Ready, to
 	// restart armRestart later.
 	arm        crashPoint
@@ -184,15 +186,33 @@ func (s *simulator) persist(n *simNode, rd Ready) error {
 	if !rd.HardState.IsEmpty() {
 		n.storage.SetHardState(rd.HardState)
 	}
-	if len(rd.Entries) == 0 {
+	if len(rd.Entries) > 0 {
+		if err := n.storage.Append(rd.Entries); err != nil {
+			return fmt.Errorf("node %d: persisting Ready.Entries from %d: %w", n.id, rd.Entries[0].Index, err)
+		}
+		if first := rd.Entries[0].Index; n.dirtyFrom == 0 || first < n.dirtyFrom {
+			n.dirtyFrom = first
+		}
+	}
+	if rd.HardState.IsEmpty() {
 		return nil
 	}
-	if err := n.storage.Append(rd.Entries); err != nil {
-		return fmt.Errorf("node %d: persisting Ready.Entries from %d: %w", n.id, rd.Entries[0].Index, err)
+	return s.observeCommit(n, rd.HardState)
+}
+
+// observeCommit reports the entries a persisted commit index newly covers.
+func (s *simulator) observeCommit(n *simNode, hs HardState) error {
+	if hs.Commit < n.durableCommit {
+		return fmt.Errorf("node %d persisted commit index %d after %d", n.id, hs.Commit, n.durableCommit)
 	}
-	if first := rd.Entries[0].Index; n.dirtyFrom == 0 || first < n.dirtyFrom {
-		n.dirtyFrom = first
+	for i := n.durableCommit + 1; i <= hs.Commit; i++ {
+		ents, err := n.storage.Entries(i, i+1, math.MaxUint64)
+		if err != nil {
+			return fmt.Errorf("node %d persisted commit index %d, past its log: %w", n.id, hs.Commit, err)
+		}
+		s.view.applied = append(s.view.applied, applyEvent{node: n.id, term: hs.Term, entry: ents[0], durable: true})
 	}
+	n.durableCommit = hs.Commit
 	return nil
 }
 
