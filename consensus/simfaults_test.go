@@ -44,7 +44,7 @@ type faultPlan struct {
 	// bouncePct is the percentage of random crashes that bounce the leader:
 	// it restarts at once, and everyone else's election timer is running.
 	bouncePct int
-	weather     weatherKind
+	weather   weatherKind
 }
 
 func simPick[T any](rng *rand.Rand, choices ...T) T { return choices[rng.IntN(len(choices))] }
