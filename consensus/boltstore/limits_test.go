@@ -1,0 +1,45 @@
+package boltstore
+
+// TestLimits proves the relations between this package's limits: the value
+// bounds Open enforces admit everything Save can write, with the largest
+// numbers and the largest data.
+
+import (
+	"testing"
+
+	"github.com/raftlock/raftlock/consensus"
+)
+
+func TestLimits(t *testing.T) {
+	if LockWaitDefault <= 0 || LockWaitDefault > LockWaitMax {
+		t.Errorf("LockWaitDefault = %v; want in (0, %v]", LockWaitDefault, LockWaitMax)
+	}
+	fr := newFramer(newMsgpackHandle())
+	const maxU64 = 1<<64 - 1
+	largest := consensus.Entry{Index: maxU64, Term: maxU64, Type: 255, Data: make([]byte, EntryDataBytesMax)}
+	val, _, err := fr.appendFramed(nil, &largest)
+	if err != nil {
+		t.Fatalf("appendFramed(largest entry) = %v", err)
+	}
+	if len(val) > entryValueBytesMax {
+		t.Errorf("largest entry value is %d bytes; want at most entryValueBytesMax %d", len(val), entryValueBytesMax)
+	}
+	if overhead := len(val) - crcBytes - EntryDataBytesMax; overhead > entryEncodingOverheadBytesMax {
+		t.Errorf("entry encoding overhead is %d bytes; want at most %d", overhead, entryEncodingOverheadBytesMax)
+	}
+	for _, v := range []any{
+		&consensus.HardState{Term: maxU64, Vote: maxU64, Commit: maxU64},
+		&snapshotMeta{Index: maxU64, Term: maxU64},
+	} {
+		val, _, err := fr.appendFramed(nil, v)
+		if err != nil {
+			t.Fatalf("appendFramed(%T) = %v", v, err)
+		}
+		if len(val) > metaValueBytesMax {
+			t.Errorf("largest %T value is %d bytes; want at most metaValueBytesMax %d", v, len(val), metaValueBytesMax)
+		}
+	}
+	if decodeInitLenMax > EntryDataBytesMax {
+		t.Errorf("decodeInitLenMax = %d; want at most EntryDataBytesMax %d", decodeInitLenMax, EntryDataBytesMax)
+	}
+}
