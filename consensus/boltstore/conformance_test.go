@@ -45,7 +45,7 @@ func (w *raftShapedWriter) next() (consensus.HardState, []consensus.Entry) {
 		if w.hs.Term == 0 || w.rng.IntN(4) == 0 {
 			newTerm()
 		}
-		return hs, w.entries(w.last+1)
+		return hs, w.entries(w.last + 1)
 	case op < 7: // a new leader overwrites part of the uncommitted tail
 		newTerm()
 		if w.last == w.hs.Commit {
