@@ -7,8 +7,8 @@ package lockmodel
 // accept every recorded history, for many seeds. Goroutine scheduling varies
 // between runs; the seed fixes each client's choices, and the verdict must be
 // the same for every interleaving. To show the check is not vacuous, each
-// history is then corrupted with a grant that reuses an earlier token, which
-// Check must reject.
+// history is then corrupted with a read and a fence that no token order allows,
+// which Check must reject.
 
 import (
 	"flag"
@@ -53,7 +53,7 @@ func TestRandomHistories(t *testing.T) {
 			if res.Operations != len(h) {
 				t.Errorf("Check().Operations = %d; want %d", res.Operations, len(h))
 			}
-			bad, ok := corruptWithReusedToken(h)
+			bad, ok := corruptAfterGrant(h)
 			if !ok {
 				return
 			}
@@ -199,28 +199,37 @@ func (c *randomClient) perform(in Input) {
 	c.learn(in, out)
 }
 
-// corruptWithReusedToken appends, after everything, a grant of some lock
-// with a token an earlier grant of that lock returned: no correct server
-// reuses a token.
-func corruptWithReusedToken(h []porcupine.Operation) ([]porcupine.Operation, bool) {
-	var end int64
-	for _, op := range h {
-		if op.Return != math.MaxInt64 {
-			end = max(end, op.Return)
-		}
-	}
-	for _, op := range h {
+// corruptAfterGrant inserts, right after the earliest answered grant of a
+// lock, a read that finds the lock free and then a fence that finds the
+// grant's token valid: once a grant is gone its token never comes back, so no
+// correct server answers both. The earliest grant keeps the prefix the checker
+// must exhaust small.
+func corruptAfterGrant(h []porcupine.Operation) ([]porcupine.Operation, bool) {
+	first := -1
+	for i, op := range h {
 		in, out := op.Input.(Input), op.Output.(Output)
-		if in.Kind == KindAcquire && out.Status == StatusOK && out.Token != 0 {
-			bad := append(h[:len(h):len(h)], porcupine.Operation{
-				ClientId: randomClients,
-				Input:    acquire(in.Name, 0, "corrupt"),
-				Call:     end + 1,
-				Output:   granted(out.Token, LeaseID(math.MaxInt32)),
-				Return:   end + 2,
-			})
-			return bad, true
+		if in.Kind == KindAcquire && out.Status == StatusOK && out.Token != 0 && (first < 0 || op.Return < h[first].Return) {
+			first = i
 		}
 	}
-	return nil, false
+	if first < 0 {
+		return nil, false
+	}
+	scale := func(ts int64) int64 {
+		if ts == math.MaxInt64 {
+			return ts
+		}
+		return 3 * ts // room for two events between any two
+	}
+	bad := make([]porcupine.Operation, len(h), len(h)+2)
+	for i, op := range h {
+		bad[i] = op
+		bad[i].Call, bad[i].Return = scale(op.Call), scale(op.Return)
+	}
+	g := bad[first]
+	in, out := g.Input.(Input), g.Output.(Output)
+	bad = append(bad,
+		op(randomClients, g.Return+1, g.Return+1, read(in.Name), free()),
+		op(randomClients, g.Return+2, g.Return+2, fence(in.Name, out.Token), ok()))
+	return bad, true
 }
