@@ -89,6 +89,8 @@ func (r *Raft) reset(term Term) {
 	r.reads.reset()
 	r.uncommittedBytes = 0
 	r.committedInTerm = false
+	r.appendPending = false
+	r.commitPending = false
 }
 
 // becomeFollower follows lead (None when unknown) in term.

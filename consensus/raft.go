@@ -151,6 +151,11 @@ type Raft struct {
 	// uncommittedBytes approximates the bytes proposed to this leader and not
 	// applied yet (bounded by UncommittedBytesMax).
 	uncommittedBytes uint64
+	// appendPending says entries were proposed since the last broadcast;
+	// commitPending says the commit index moved since then. Ready flushes
+	// both as one MsgApp per follower.
+	appendPending bool
+	commitPending bool
 	// committedInTerm is set once the leader's commit index reaches an entry
 	// of its own term; ReadIndex waits for it.
 	committedInTerm bool
@@ -367,7 +372,9 @@ func (r *Raft) Propose(data []byte) (Index, Term, error) {
 	}
 	r.uncommittedBytes += size
 	r.appendEntry(e)
-	r.bcastAppend(false)
+	// Sent at the next Ready, so proposals made between two Readys travel
+	// in one MsgApp per follower.
+	r.appendPending = true
 	r.checkInvariants()
 	return e.Index, e.Term, nil
 }

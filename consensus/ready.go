@@ -13,7 +13,8 @@ func (r *Raft) hardState() HardState {
 // HasReady reports whether Ready would return any work. Between a Ready and
 // its Advance it may report the same work again; after Advance it is exact.
 func (r *Raft) HasReady() bool {
-	return r.softState() != r.prevSoft ||
+	return r.appendPending || r.commitPending ||
+		r.softState() != r.prevSoft ||
 		r.hardState() != r.prevHard ||
 		len(r.log.unstable.entries) > 0 ||
 		len(r.msgs) > 0 ||
@@ -25,6 +26,7 @@ func (r *Raft) HasReady() bool {
 // next Ready. Entries are every unstable entry; CommittedEntries are at most
 // CommittedBytesMax bytes (at least one entry) of committed, unapplied ones.
 func (r *Raft) Ready() Ready {
+	r.flushAppends()
 	ents := r.log.unstable.entries
 	rd := Ready{
 		Entries:    ents[:len(ents):len(ents)],
@@ -63,8 +65,8 @@ func (r *Raft) Advance(rd Ready) {
 			r.logger.Error("advance: reading the term failed", zap.Uint64("index", uint64(last.Index)), zap.Error(err))
 		}
 		r.log.unstable.stableTo(last.Index, last.Term)
-		if still && r.role == RoleLeader && r.prs[r.id].maybeUpdate(last.Index) && r.maybeCommit() {
-			r.bcastAppend(true)
+		if still && r.role == RoleLeader && r.prs[r.id].maybeUpdate(last.Index) {
+			r.maybeCommit()
 		}
 	}
 	if n := len(rd.CommittedEntries); n > 0 {

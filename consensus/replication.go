@@ -57,6 +57,17 @@ func (r *Raft) bcastAppend(sendIfEmpty bool) {
 	}
 }
 
+// flushAppends sends the MsgApps that Propose and commit changes deferred:
+// one per follower carrying the new entries and commit index.
+func (r *Raft) flushAppends() {
+	if r.role != RoleLeader || (!r.appendPending && !r.commitPending) {
+		return
+	}
+	r.bcastAppend(r.commitPending)
+	r.appendPending = false
+	r.commitPending = false
+}
+
 // bcastHeartbeat sends every follower a heartbeat carrying the commit index
 // it can safely learn and the context of the newest pending read.
 func (r *Raft) bcastHeartbeat() {
@@ -153,9 +164,7 @@ func (r *Raft) handleAppendResponse(m Message, pr *progress) error {
 	case stateReplicate:
 		pr.inflights.freeLE(m.Index)
 	}
-	if r.maybeCommit() {
-		r.bcastAppend(true)
-	}
+	r.maybeCommit()
 	for r.maybeSendAppend(m.From, false) {
 	}
 	return nil
@@ -197,6 +206,7 @@ func (r *Raft) maybeCommit() bool {
 		return false
 	}
 	r.log.commitTo(mci)
+	r.commitPending = true
 	if t == r.term && !r.committedInTerm {
 		r.committedInTerm = true
 		r.startWaitingReads()

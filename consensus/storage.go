@@ -114,6 +114,24 @@ func (ms *MemoryStorage) Append(ents []Entry) error {
 	return nil
 }
 
+// Compact drops the stored entries up to and including i, keeping i's index
+// and term as the new base (Term(i) stays valid). Entries handed out earlier
+// are not changed. It fails for an i past the last index; an i at or below
+// the current base is a no-op.
+func (ms *MemoryStorage) Compact(i Index) error {
+	offset := ms.ents[0].Index
+	if i <= offset {
+		return nil
+	}
+	if i > ms.lastIndex() {
+		return fmt.Errorf("memory storage: compact to %d past last index %d: %w", i, ms.lastIndex(), ErrUnavailable)
+	}
+	kept := make([]Entry, 1, 1+ms.lastIndex()-i)
+	kept[0] = Entry{Index: i, Term: ms.ents[i-offset].Term}
+	ms.ents = append(kept, ms.ents[i-offset+1:]...)
+	return nil
+}
+
 // limitSize returns the longest prefix of ents (at least one entry) whose total
 // Size stays within maxBytes.
 func limitSize(ents []Entry, maxBytes uint64) []Entry {
