@@ -320,12 +320,13 @@ func (c *procCluster) waitStableLeader(t *testing.T) leaderState {
 
 // waitNewCommit waits until a running node other than old leads a term above
 // term and has committed past commit: the new leader's own no-op is durable
-// on a quorum. It returns the time that took.
-func (c *procCluster) waitNewCommit(t *testing.T, old int, term consensus.Term, commit consensus.Index) time.Duration {
+// on a quorum. It returns that leader and the time it took.
+func (c *procCluster) waitNewCommit(t *testing.T, old int, term consensus.Term, commit consensus.Index) (leaderState, time.Duration) {
 	t.Helper()
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), processTimeout)
 	defer cancel()
+	var ls leaderState
 	err := servertest.WaitUntil(ctx, func() bool {
 		for i := range c.nodes {
 			if i == old || !c.running(i) {
@@ -333,6 +334,7 @@ func (c *procCluster) waitNewCommit(t *testing.T, old int, term consensus.Term, 
 			}
 			cs, ok := c.status(ctx, i)
 			if ok && cs.Role == consensus.RoleLeader.String() && cs.Term > term && cs.CommitIndex > commit {
+				ls = leaderState{slot: i, term: cs.Term, commit: cs.CommitIndex}
 				return true
 			}
 		}
@@ -341,7 +343,7 @@ func (c *procCluster) waitNewCommit(t *testing.T, old int, term consensus.Term, 
 	if err != nil {
 		t.Fatalf("no new leader committed past %d above term %d within %v: %v (logs in %s)", commit, term, processTimeout, err, c.dir)
 	}
-	return time.Since(start)
+	return ls, time.Since(start)
 }
 
 // checkLogs stops every node with SIGTERM and checks their bbolt logs agree
@@ -442,7 +444,7 @@ func TestProcessLeaderKill(t *testing.T) {
 	for round := range killRounds() {
 		ls := c.waitStableLeader(t)
 		c.kill(ls.slot)
-		d := c.waitNewCommit(t, ls.slot, ls.term, ls.commit)
+		_, d := c.waitNewCommit(t, ls.slot, ls.term, ls.commit)
 		failovers = append(failovers, d)
 		c.start(ls.slot)
 		after := c.waitStableLeader(t)
