@@ -138,11 +138,16 @@ func Normalize(history []porcupine.Operation) []porcupine.Operation {
 // Inputs must be Input and outputs Output values: anything else is a
 // programmer error and panics.
 func Check(history []porcupine.Operation, timeout time.Duration) (Result, *Visualization) {
+	return Options{}.Check(history, timeout)
+}
+
+// Check is Check under the semantics o selects.
+func (o Options) Check(history []porcupine.Operation, timeout time.Duration) (Result, *Visualization) {
 	h := Normalize(history)
-	model := Model()
+	model := o.Model()
 	verdict, info := porcupine.CheckOperationsVerbose(model, h, timeout)
 	v := &violations{}
-	checkIndices(h, v)
+	checkIndices(o, h, v)
 	checkLeaseLives(h, v)
 	res := Result{
 		Linearizable:      verdict,
@@ -158,7 +163,12 @@ func Check(history []porcupine.Operation, timeout time.Duration) (Result, *Visua
 // CheckFile is Check that also writes the visualization to path when the
 // history is not accepted. The error is only about writing the file.
 func CheckFile(history []porcupine.Operation, timeout time.Duration, path string) (Result, error) {
-	res, vis := Check(history, timeout)
+	return Options{}.CheckFile(history, timeout, path)
+}
+
+// CheckFile is CheckFile under the semantics o selects.
+func (o Options) CheckFile(history []porcupine.Operation, timeout time.Duration, path string) (Result, error) {
+	res, vis := o.Check(history, timeout)
 	if res.OK() {
 		return res, nil
 	}

@@ -18,10 +18,13 @@
 //     and the lease alive; its token is a log index, so it is greater than
 //     every index the partition saw before (grant tokens, lease ids, terms):
 //     tokens of one lock strictly increase and are never reused.
-//  2. Release with the holder's token frees the lock; any other token gets
-//     not_holder. Fence(N) is valid iff N is the current holder's token: the
-//     server's exact rule, so a token newer than every grant of a free lock is
-//     stale. Read returns the current holder or free.
+//  2. Release (resign) with the holder's token (term) frees the lock
+//     (election); any other token gets not_holder (not_leader). Proclaim
+//     needs the leader's term. Fence(N) is valid iff N is the current
+//     holder's token (FenceHolderOnly, the default); Options can select
+//     FenceHolderOrNewer, where a fence of a free lock is also valid with a
+//     token greater than every grant of that lock. Read returns the current
+//     holder or free.
 //  3. Any lease may expire at any linearization point unless an operation at
 //     that point proves it alive (keepalive ok, a grant, a read showing it as
 //     holder). Once gone it never comes back; its locks and elections are freed
@@ -37,8 +40,8 @@
 //     unknown outcome holds an unknown token, pinned by the first operation that
 //     observes it.
 //  6. An acquire or campaign by the lease that already holds the lock (a
-//     retry) may answer with the current token or with lock_held; it creates
-//     no new token.
+//     retry) may answer with the current token or with lock_held (the lock
+//     table's answer); it creates no new token.
 //
 // Partitioning: every operation on a lock or election name goes to that
 // name's partition; lease operations (create, keepalive, revoke) are copied

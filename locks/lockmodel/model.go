@@ -45,7 +45,7 @@ func expiries(s *state, in Input) []expiry {
 
 // nextStates is the model's step: every state in may lead to from s with out,
 // after any subset of the relevant lease expiries.
-func nextStates(s *state, in Input, out Output) []*state {
+func nextStates(opts Options, s *state, in Input, out Output) []*state {
 	if out.Status == StatusRejected {
 		return one(s)
 	}
@@ -67,7 +67,7 @@ func nextStates(s *state, in Input, out Output) []*state {
 			}
 		}
 		if out.Status != StatusUnknown {
-			next = append(next, step(t, in, out)...)
+			next = append(next, step(opts, t, in, out)...)
 		} else if e := effect(t, in); e != nil {
 			next = append(next, e)
 		}
@@ -79,17 +79,42 @@ func nextStates(s *state, in Input, out Output) []*state {
 	return next
 }
 
-// Model returns the Porcupine model of raftlock's client API. Operation
-// inputs must be Input and outputs Output values. The model partitions a
-// history per lock and per election name (see doc.go); use Check to add the
-// cross-partition checks.
+// FenceRule is the rule by which the server validates a fencing token.
+type FenceRule uint8
+
+// The fence rules.
+const (
+	// FenceHolderOnly: fence(N) is valid iff N is the current holder's
+	// token. The default.
+	FenceHolderOnly FenceRule = iota
+	// FenceHolderOrNewer: also valid when the lock is free and N is greater
+	// than every grant of that lock (the lock table's Fence compares with the
+	// newest token of every forgotten lock, so stale is always accepted for a
+	// free lock).
+	FenceHolderOrNewer
+)
+
+// Options select between the semantics the model can check.
+type Options struct {
+	Fence FenceRule
+}
+
+// Model returns the Porcupine model of raftlock's client API with the
+// default options. Operation inputs must be Input and outputs Output values.
+// The model partitions a history per lock and per election name (see
+// doc.go); use Check to add the cross-partition checks.
 func Model() porcupine.Model {
+	return Options{}.Model()
+}
+
+// Model returns the Porcupine model under o.
+func (o Options) Model() porcupine.Model {
 	nm := porcupine.NondeterministicModel{
 		Partition:      partitionOperations,
 		PartitionEvent: partitionEvents,
 		Init:           func() []any { return []any{&state{}} },
 		Step: func(st, in, out any) []any {
-			next := nextStates(st.(*state), in.(Input), out.(Output))
+			next := nextStates(o, st.(*state), in.(Input), out.(Output))
 			states := make([]any, len(next))
 			for i, n := range next {
 				states[i] = n

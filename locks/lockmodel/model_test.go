@@ -134,7 +134,7 @@ func TestModelAccepts(t *testing.T) {
 			op(0, 5, 6, proclaim("e", 3, "h1b"), ok()),
 			op(0, 7, 7, resign("e", 3), ok()),
 			op(0, 9, 10, proclaim("e", 3, "h1c"), notLeader()),
-			op(0, 11, 12, resign("e", 3), ok()),
+			op(0, 11, 12, resign("e", 3), notLeader()),
 			op(2, 13, 14, leader("e"), leading(6, 2, "h2")),
 		}},
 		{"locks and elections are separate names", []porcupine.Operation{
@@ -261,6 +261,12 @@ func TestModelRejects(t *testing.T) {
 			op(0, 5, 6, proclaim("e", 3, "h1b"), ok()),
 			op(1, 5, 6, proclaim("e", 4, "h2b"), ok()),
 		}},
+		{name: "resign with a stale term succeeds", h: []porcupine.Operation{
+			op(0, 1, 2, createLease(), created(1)),
+			op(0, 3, 4, campaign("e", "h1", 1), granted(3, 1)),
+			op(0, 5, 6, resign("e", 2), ok()),
+			op(0, 7, 8, proclaim("e", 3, "h1b"), ok()),
+		}},
 		{name: "leader shows a value never proclaimed", h: []porcupine.Operation{
 			op(0, 1, 2, createLease(), created(1)),
 			op(0, 3, 4, campaign("e", "h1", 1), granted(3, 1)),
@@ -298,6 +304,49 @@ func TestModelRejects(t *testing.T) {
 			}
 			if !errors.Is(res.Err(), ErrNotLinearizable) {
 				t.Errorf("Check().Err() = %v; want %v", res.Err(), ErrNotLinearizable)
+			}
+		})
+	}
+}
+
+func TestFenceRules(t *testing.T) {
+	prefix := []porcupine.Operation{
+		op(0, 1, 2, createLease(), created(1)),
+		op(0, 3, 4, acquire("a", 1, "x"), granted(2, 1)),
+		op(0, 5, 6, release("a", 2), ok()),
+	}
+	then := func(ops ...porcupine.Operation) []porcupine.Operation {
+		return append(prefix[:len(prefix):len(prefix)], ops...)
+	}
+	cases := []struct {
+		name                string
+		h                   []porcupine.Operation
+		holderOnly, orNewer bool // want accepted
+	}{
+		{"released token is stale", then(op(1, 7, 8, fence("a", 2), stale())), true, true},
+		// The lock table's Fence answered valid here (token == newest forgotten).
+		{"released token is valid", then(op(1, 7, 8, fence("a", 2), ok())), false, false},
+		{"newer token on the free lock is valid", then(op(1, 7, 8, fence("a", 3), ok())), false, true},
+		{"newer token on the free lock is stale", then(op(1, 7, 8, fence("a", 3), stale())), true, true},
+		{"any token on a never held lock is valid", then(op(1, 7, 8, fence("b", 1), ok())), false, true},
+		{"newer token on a held lock is valid", then(
+			op(0, 7, 8, acquire("a", 1, "x"), granted(4, 1)),
+			op(1, 9, 10, fence("a", 5), ok()),
+			op(0, 11, 12, release("a", 4), ok())), false, false},
+		{"older token on a free lock after an unknown grant is valid", then(
+			op(0, 7, never, acquire("a", 1, "x"), unknown()),
+			op(0, 9, 10, release("a", 4), ok()),
+			op(1, 11, 12, fence("a", 3), ok())), false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, r := range []struct {
+				opts Options
+				want bool
+			}{{Options{Fence: FenceHolderOnly}, c.holderOnly}, {Options{Fence: FenceHolderOrNewer}, c.orNewer}} {
+				if res, _ := r.opts.Check(c.h, checkTimeout); res.OK() != r.want {
+					t.Errorf("Options{Fence: %d}.Check().OK() = %t (%v); want %t", r.opts.Fence, res.OK(), res.Err(), r.want)
+				}
 			}
 		})
 	}

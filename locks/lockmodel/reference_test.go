@@ -84,7 +84,7 @@ func (r *reference) apply(in Input) Output {
 		o := r.object(k)
 		if !o.held || o.token != in.Token {
 			if in.Kind == KindResign {
-				return Output{Status: StatusOK}
+				return Output{Status: StatusNotLeader}
 			}
 			return Output{Status: StatusNotHolder}
 		}

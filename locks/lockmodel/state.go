@@ -58,6 +58,9 @@ type object struct {
 	key  objectKey
 	held bool
 	h    holder // zero unless held
+	// newestLo and newestHi bound the newest token ever granted for the
+	// object, once it is free (for FenceHolderOrNewer); zero when never held.
+	newestLo, newestHi Token
 }
 
 // leaseState is what the model knows of one lease: present means created
@@ -147,6 +150,10 @@ func (s *state) free(i int) {
 		s.setLease(o.h.lease, true)
 	}
 	o.held = false
+	o.newestLo, o.newestHi = o.h.token, o.h.token
+	if o.h.token == 0 {
+		o.newestLo, o.newestHi = o.h.tokenLo, o.h.tokenHi
+	}
 	o.h = holder{}
 }
 
@@ -242,6 +249,8 @@ func (s *state) hash() uint64 {
 		h = fnvString(h, o.h.owner)
 		h = fnvString(h, o.h.value)
 		h = fnvBool(h, o.h.ownLease)
+		h = fnvUint(h, uint64(o.newestLo))
+		h = fnvUint(h, uint64(o.newestHi))
 	}
 	for _, l := range s.leases {
 		h = fnvUint(h, uint64(l.id))

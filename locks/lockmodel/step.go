@@ -10,7 +10,7 @@ func one(s *state) []*state { return []*state{s} }
 
 // step returns the states an operation with a known answer may lead to from s
 // without any lease expiring first; none when the answer is impossible in s.
-func step(s *state, in Input, out Output) []*state {
+func step(opts Options, s *state, in Input, out Output) []*state {
 	if out.Status == StatusRejected {
 		return one(s)
 	}
@@ -26,7 +26,7 @@ func step(s *state, in Input, out Output) []*state {
 	case KindRelease, KindResign:
 		return stepRelease(s, in, out)
 	case KindFence, KindProclaim:
-		return stepFence(s, in, out)
+		return stepFence(opts, s, in, out)
 	case KindRead, KindLeader:
 		return stepRead(s, in, out)
 	}
@@ -176,24 +176,18 @@ func observeGrant(t *state, h *holder, out Output) bool {
 	return t.observe(uint64(out.Token))
 }
 
-// stepRelease handles release of a lock and resign of an election. Resign
-// answers ok whatever the term (DESIGN.md §5); a release with another token
-// answers not_holder.
+// stepRelease handles release of a lock and resign of an election: both
+// succeed iff the token is the current holder's; otherwise release answers
+// not_holder and resign not_leader (the lock table's rule; DESIGN.md §5 lists
+// only resign's 200).
 func stepRelease(s *state, in Input, out Output) []*state {
 	o, i := s.object(keyOf(in))
-	switch {
-	case out.Status == StatusOK && in.Kind == KindResign:
-		if !o.mayMatchToken(in.Token) {
-			return one(s)
-		}
-		t := s.clone()
-		t.pinToken(i, in.Token)
-		t.free(i)
-		if o.surelyMatchesToken(in.Token) {
-			return one(t)
-		}
-		return []*state{t, s} // unknown token: it was the term, or it was not
-	case out.Status == StatusOK:
+	refusal := StatusNotHolder
+	if in.Kind == KindResign {
+		refusal = StatusNotLeader
+	}
+	switch out.Status {
+	case StatusOK:
 		if !o.mayMatchToken(in.Token) {
 			return nil
 		}
@@ -201,7 +195,7 @@ func stepRelease(s *state, in Input, out Output) []*state {
 		t.pinToken(i, in.Token)
 		t.free(i)
 		return one(t)
-	case out.Status == StatusNotHolder || out.Status == StatusNotLeader:
+	case refusal:
 		if o.surelyMatchesToken(in.Token) {
 			return nil
 		}
@@ -211,15 +205,23 @@ func stepRelease(s *state, in Input, out Output) []*state {
 }
 
 // stepFence handles fence of a lock and proclaim of an election: both succeed
-// iff the token is the current holder's.
-func stepFence(s *state, in Input, out Output) []*state {
+// iff the token is the current holder's. Under FenceHolderOrNewer a fence of a
+// free lock may also succeed, with a token above every grant of that lock.
+func stepFence(opts Options, s *state, in Input, out Output) []*state {
 	o, i := s.object(keyOf(in))
 	refusal := StatusStaleToken
 	if in.Kind == KindProclaim {
 		refusal = StatusNotLeader
 	}
+	newerRule := in.Kind == KindFence && opts.Fence == FenceHolderOrNewer && !o.held
 	switch out.Status {
 	case StatusOK:
+		if newerRule {
+			if in.Token <= o.newestLo {
+				return nil
+			}
+			return one(s)
+		}
 		if !o.mayMatchToken(in.Token) {
 			return nil
 		}
@@ -233,7 +235,7 @@ func stepFence(s *state, in Input, out Output) []*state {
 		if o.surelyMatchesToken(in.Token) {
 			return nil
 		}
-		return one(s)
+		return one(s) // under the newer rule the server compares with more grants than one lock's
 	}
 	return nil
 }
