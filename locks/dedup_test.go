@@ -1,0 +1,119 @@
+package locks
+
+import (
+	"strconv"
+	"testing"
+	"time"
+)
+
+// Tests of exactly-once apply: a repeated request id returns the first
+// result and changes nothing; a reused id with another command is refused;
+// records go after DedupRetention of command time, or oldest-first past
+// DedupRecordsMax.
+
+func TestDedup(t *testing.T) {
+	cases := []struct {
+		name  string
+		first Command
+		retry Command
+		code  string // of the retry
+		dup   bool
+	}{
+		{"create lease", Command{Kind: KindCreateLease, RequestID: "r"}, Command{Kind: KindCreateLease, RequestID: "r"}, "", true},
+		{"acquire", Command{Kind: KindAcquire, Name: "a", RequestID: "r"}, Command{Kind: KindAcquire, Name: "a", RequestID: "r"}, "", true},
+		{"refusal repeats", Command{Kind: KindRevokeLease, LeaseID: 99, RequestID: "r"}, Command{Kind: KindRevokeLease, LeaseID: 99, RequestID: "r"}, "not_found", true},
+		{"different command", Command{Kind: KindAcquire, Name: "a", RequestID: "r"}, Command{Kind: KindAcquire, Name: "b", RequestID: "r"}, "invalid_argument", false},
+		{"different kind", Command{Kind: KindCreateLease, RequestID: "r"}, Command{Kind: KindAcquire, RequestID: "r", Name: "a"}, "invalid_argument", false},
+		{"other id", Command{Kind: KindCreateLease, RequestID: "r"}, Command{Kind: KindCreateLease, RequestID: "s"}, "", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			first := h.do(tc.first)
+			before := h.tbl.Stats()
+			r := h.do(tc.retry)
+			checkCode(t, "retry "+tc.retry.Kind.String(), r, tc.code)
+			if r.Duplicate != tc.dup {
+				t.Fatalf("retry %s = %+v; want Duplicate %t", tc.retry.Kind, r, tc.dup)
+			}
+			if !tc.dup {
+				return
+			}
+			if r.Err != nil && r.Err.Error() != first.Err.Error() {
+				t.Errorf("retry error = %q; want the first %q", r.Err, first.Err)
+			}
+			first.Duplicate = true
+			r.Err, first.Err = nil, nil
+			if r != first {
+				t.Errorf("retry = %+v; want the first %+v", r, first)
+			}
+			if after := h.tbl.Stats(); after != before || len(h.tbl.Changes()) != 0 {
+				t.Errorf("retry changed the table: %+v -> %+v, changes %v", before, after, h.tbl.Changes())
+			}
+		})
+	}
+}
+
+func TestDedupRetention(t *testing.T) {
+	h := newHarness(t)
+	start := h.now
+	first := h.ok(Command{Kind: KindCreateLease, RequestID: "r", Time: start})
+	// Just inside the window: still a duplicate.
+	in := h.ok(Command{Kind: KindCreateLease, RequestID: "r", Time: start + int64(DedupRetention)})
+	if !in.Duplicate || in.LeaseID != first.LeaseID {
+		t.Fatalf("retry at the retention edge = %+v; want duplicate of lease %d", in, first.LeaseID)
+	}
+	// A later command moves the newest time past the window.
+	h.ok(Command{Kind: KindCreateLease, Time: start + int64(DedupRetention) + 1})
+	out := h.ok(Command{Kind: KindCreateLease, RequestID: "r", Time: start + int64(DedupRetention) + 2})
+	if out.Duplicate || out.LeaseID == first.LeaseID {
+		t.Errorf("retry after retention = %+v; want a new lease", out)
+	}
+}
+
+// TestDedupPruneByIndex: pruning walks records in index order and stops at
+// the first young one, so an older-timed record behind it waits (and the
+// outcome never depends on map order).
+func TestDedupPruneByIndex(t *testing.T) {
+	h := newHarness(t)
+	base := h.now
+	h.ok(Command{Kind: KindCreateLease, RequestID: "young", Time: base + int64(time.Hour)})
+	h.ok(Command{Kind: KindCreateLease, RequestID: "old", Time: base})
+	h.ok(Command{Kind: KindCreateLease, Time: base + int64(time.Hour) + int64(DedupRetention)})
+	if r := h.ok(Command{Kind: KindCreateLease, RequestID: "old", Time: base}); !r.Duplicate {
+		t.Errorf("retry of %q = %+v; want duplicate (kept behind a younger record)", "old", r)
+	}
+	h.ok(Command{Kind: KindCreateLease, Time: base + 2*int64(time.Hour) + int64(DedupRetention)})
+	if n := h.tbl.Stats().DedupRecords; n != 0 {
+		t.Errorf("Stats().DedupRecords = %d; want 0 after both expired", n)
+	}
+}
+
+func TestDedupRecordsMax(t *testing.T) {
+	tbl := NewTable()
+	h := newHandle()
+	var idx Index
+	apply := func(id string) Result {
+		idx++
+		b, err := encodeCommand(h, &Command{Kind: KindCreateLease, RequestID: id, Time: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tbl.Apply(idx, b)
+	}
+	for i := 0; i <= DedupRecordsMax; i++ {
+		apply("r" + strconv.Itoa(i))
+	}
+	if n := tbl.Stats().DedupRecords; n != DedupRecordsMax {
+		t.Fatalf("Stats().DedupRecords = %d; want %d", n, DedupRecordsMax)
+	}
+	if err := tbl.checkInvariants(); err != nil {
+		t.Fatal(err)
+	}
+	if r := apply("r1"); !r.Duplicate {
+		t.Errorf("retry of r1 = %+v; want duplicate", r)
+	}
+	if r := apply("r0"); r.Duplicate {
+		t.Errorf("retry of evicted r0 = %+v; want applied anew", r)
+	}
+}
