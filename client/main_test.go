@@ -95,3 +95,15 @@ func recv[T any](t *testing.T, ch <-chan T, d time.Duration, what string) T {
 	var zero T
 	return zero
 }
+
+// waitClosed waits until ch is closed or fails the test after d.
+func waitClosed(t *testing.T, ch <-chan struct{}, d time.Duration, what string) {
+	t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ch:
+	case <-timer.C:
+		t.Fatalf("waiting for %s: not closed after %v", what, d)
+	}
+}
