@@ -264,3 +264,23 @@ func (r *Raft) handleVoteRequest(m Message) error {
 	r.send(Message{Type: respType, To: m.From, Term: m.Term})
 	return nil
 }
+
+// ForgetLeader tells a follower that its leader is gone: the transport saw
+// the leader's connection reset and reconnecting refused (DESIGN §3.2, fast
+// failover). The follower stops honouring the leader's lease, so it grants
+// pre-votes again, and it campaigns after a short randomized delay of
+// [HeartbeatTicks, HeartbeatTicks+ElectionTicks/2) ticks instead of a full
+// election timeout of [ElectionTicks, 2*ElectionTicks). The spread keeps the
+// followers that all saw the crash from campaigning in the same tick.
+// A live leader's next MsgApp or heartbeat undoes it, and pre-vote still keeps
+// a mistaken call from deposing a healthy leader: timing never decides
+// safety. It does nothing on a node that is not a follower or knows no leader.
+func (r *Raft) ForgetLeader() {
+	if r.role != RoleFollower || r.lead == None {
+		return
+	}
+	r.logger.Info("forgetting the leader", zap.Uint64("term", uint64(r.term)), zap.Uint64("lead", uint64(r.lead)))
+	r.lead = None
+	delay := r.heartbeatTicks + r.rand.IntN(max(1, r.electionTicks/2))
+	r.electionElapsed = max(0, r.randomizedElectionTimeout-delay)
+}

@@ -485,3 +485,72 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestCommitCountsOnlyCurrentTerm(t *testing.T) {
+	// Node 1 leads term 3 with an entry of term 2 at index 2 that node 2
+	// also holds. §5.4.2, Figure 8: a quorum holding it does not commit it;
+	// only the test knob that reproduces the bug does.
+	cases := []struct {
+		name       string
+		skip       bool
+		wantCommit Index
+	}{
+		{"current-term rule", false, 1},
+		{"figure 8 bug knob", true, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			nw := newCoreNetFrom(t,
+				coreStorage(t, []Term{1, 2}, HardState{Term: 2, Commit: 1}),
+				coreStorage(t, []Term{1, 2}, HardState{Term: 2, Commit: 1}),
+				coreStorage(t, []Term{1}, HardState{Term: 2, Commit: 1}),
+			)
+			cfg := coreConfig(1, nw.ids, nw.stores[1])
+			cfg.testSkipCurrentTermCommit = tc.skip
+			nw.start(1, cfg)
+			nw.tap = func(m Message) bool { return m.Type != MsgApp }
+			nw.elect(1)
+			if got := nw.nodes[1].Status().Term; got != 3 {
+				t.Fatalf("leader term = %d; want 3", got)
+			}
+			nw.stepAndCollect(Message{Type: MsgAppResp, From: 2, To: 1, Term: 3, Index: 2})
+			if got := nw.nodes[1].Status().Commit; got != tc.wantCommit {
+				t.Fatalf("Commit after a quorum holds the term-2 entry = %d; want %d", got, tc.wantCommit)
+			}
+		})
+	}
+}
+
+func TestForgetLeader(t *testing.T) {
+	t.Run("crashed leader: fast failover", func(t *testing.T) {
+		nw := newCoreNet(t, 3)
+		nw.elect(1)
+		nw.cut[1] = true
+		nw.nodes[2].ForgetLeader()
+		nw.nodes[3].ForgetLeader()
+		ticks := 0
+		for ; ticks < coreElectionTicks && len(nw.leaders()) < 2; ticks++ {
+			nw.tick(2, 3)
+		}
+		if want := coreHeartbeatTicks + coreElectionTicks/2; ticks > want {
+			t.Fatalf("new leader after %d ticks; want at most %d (below the election timeout %d)",
+				ticks, want, coreElectionTicks)
+		}
+		if st := nw.nodes[2].Status(); st.Term != 2 {
+			t.Fatalf("term after failover = %d; want 2", st.Term)
+		}
+	})
+	t.Run("live leader: no disruption", func(t *testing.T) {
+		nw := newCoreNet(t, 3)
+		nw.elect(1)
+		nw.nodes[2].ForgetLeader()
+		for i := 0; i < 3*coreElectionTicks; i++ {
+			nw.tick(1, 2, 3)
+		}
+		for _, id := range nw.ids {
+			if st := nw.nodes[id].Status(); st.Term != 1 || st.Lead != 1 {
+				t.Fatalf("node %d: term %d lead %d; want 1, 1", id, st.Term, st.Lead)
+			}
+		}
+	})
+}
