@@ -1,0 +1,72 @@
+package transport
+
+import "time"
+
+// Bounds on what one peer request may carry. The receiver enforces them on
+// bytes it does not trust; the sender splits its queue so that it never builds
+// a body the receiver would refuse.
+const (
+	// BodyBytesMax bounds a request body the handler reads. It must exceed
+	// BatchBytesMax plus the encoding overhead the size estimate leaves out,
+	// and one MsgApp of the core's MaxMsgBytes (1 MiB by default), which the
+	// sender may put in a batch of its own.
+	BodyBytesMax = 16 << 20
+	// BatchBytesMax is the estimated size at which the sender closes a batch.
+	// A message larger than this alone still goes, alone, when its encoded
+	// body fits in BodyBytesMax.
+	BatchBytesMax = 4 << 20
+	// BatchMessagesMax bounds the messages in one request body.
+	BatchMessagesMax = 4096
+	// BatchEntriesMax bounds the entries across all messages of one request
+	// body. A decoded entry is about 50 bytes even when its encoding is one
+	// byte, so this (not only BodyBytesMax) bounds the memory one request costs.
+	BatchEntriesMax = 1 << 18
+	// DecodeDepthMax bounds how deeply msgpack containers may nest in a body.
+	// A batch needs 4: batch, message, entries, entry.
+	DecodeDepthMax = 8
+	// QueueMessagesMax bounds the messages waiting for one peer. Send drops
+	// beyond it and reports the peer unreachable.
+	QueueMessagesMax = 4096
+	// ErrorBodyBytesMax bounds the bytes of a refusal the sender reads back
+	// (for its log) and the bytes of a refusal the handler writes.
+	ErrorBodyBytesMax = 512
+)
+
+// Timing of requests, reconnects and logs.
+const (
+	// RequestTimeout bounds one POST to a peer, dialing included.
+	RequestTimeout = 5 * time.Second
+	// DialTimeout bounds connecting to a peer.
+	DialTimeout = 2 * time.Second
+	// PingInterval is how long a connection to a peer may stay silent before
+	// the client pings it.
+	PingInterval = 5 * time.Second
+	// PingTimeout is how long a ping may go unanswered before the client
+	// closes the connection.
+	PingTimeout = 5 * time.Second
+	// BackoffMin is the pause after a peer's first failed request.
+	BackoffMin = 50 * time.Millisecond
+	// BackoffMax caps the pause between attempts to a failing peer; each
+	// consecutive failure doubles the pause up to it, and jitter draws the
+	// actual pause from [d/2, d).
+	BackoffMax = 2 * time.Second
+	// FailureLogEvery is how many consecutive failures of a peer pass between
+	// two warnings after the first (rate-limited logging).
+	FailureLogEvery = 64
+	// RejectLogEvery is how many refused inbound requests pass between two
+	// warnings after the first.
+	RejectLogEvery = 64
+	// ServerReadHeaderTimeout bounds reading a request's headers.
+	ServerReadHeaderTimeout = 10 * time.Second
+	// ServerReadTimeout bounds reading a whole request, body included.
+	ServerReadTimeout = 30 * time.Second
+	// ServerIdleTimeout closes a peer connection idle this long.
+	ServerIdleTimeout = 2 * time.Minute
+	// ShutdownTimeout bounds a graceful stop of Serve before connections are
+	// closed hard.
+	ShutdownTimeout = 5 * time.Second
+)
+
+// messageOverheadBytes approximates an encoded message's bytes besides its
+// entries and context: eleven small fields with their one- or two-byte keys.
+const messageOverheadBytes = 64
