@@ -1,5 +1,7 @@
 package consensus
 
+import "math"
+
 // entryOverheadBytes approximates an encoded entry's bytes besides its Data:
 // index, term, type and msgpack framing.
 const entryOverheadBytes = 24
@@ -42,3 +44,7 @@ const unstableShrinkFactor = 4
 // readContextBytes is the size of the context a leader puts in a heartbeat to
 // confirm pending reads: a big-endian uint64 sequence number.
 const readContextBytes = 8
+
+// TermMax is the highest term a message may carry. Campaigning adds one to a
+// term, so a peer claiming the largest uint64 would otherwise wrap it to zero.
+const TermMax = math.MaxUint64 - 1<<32

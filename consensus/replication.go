@@ -139,6 +139,9 @@ func (r *Raft) handleHeartbeat(m Message) {
 // handleAppendResponse is the leader's side of AppendEntries: it advances or
 // backs off the follower's progress and commits what a quorum holds.
 func (r *Raft) handleAppendResponse(m Message, pr *progress) error {
+	if last := r.log.lastIndex(); m.Index > last {
+		return fmt.Errorf("%w: MsgAppResp from %d answers index %d past last index %d", ErrInvalidMessage, m.From, m.Index, last)
+	}
 	if m.Reject {
 		hint := m.RejectHint
 		if m.LogTerm > 0 {
@@ -147,13 +150,10 @@ func (r *Raft) handleAppendResponse(m Message, pr *progress) error {
 				return err
 			}
 		}
-		if pr.maybeDecrTo(m.Index, hint) {
+		if pr.maybeDecrTo(m.Index, min(hint, m.Index)) {
 			r.maybeSendAppend(m.From, true)
 		}
 		return nil
-	}
-	if last := r.log.lastIndex(); m.Index > last {
-		return fmt.Errorf("%w: MsgAppResp from %d acknowledges %d past last index %d", ErrInvalidMessage, m.From, m.Index, last)
 	}
 	if !pr.maybeUpdate(m.Index) {
 		return nil

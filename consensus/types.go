@@ -93,6 +93,7 @@ var messageTypeNames = [...]string{
 	MsgReadIndexResp: "MsgReadIndexResp", MsgSnap: "MsgSnap", MsgTimeoutNow: "MsgTimeoutNow",
 }
 
+// String returns the type's name, as in "MsgApp".
 func (t MessageType) String() string {
 	if int(t) < len(messageTypeNames) && messageTypeNames[t] != "" {
 		return messageTypeNames[t]
@@ -140,6 +141,7 @@ const (
 	RoleLeader
 )
 
+// String returns the role's name, as in "pre-candidate".
 func (r Role) String() string {
 	switch r {
 	case RoleFollower:

@@ -22,6 +22,8 @@ func (r *Raft) validate(m Message) error {
 		return fmt.Errorf("%w: %s from this node %d", ErrInvalidMessage, m.Type, m.From)
 	case !r.isVoter(m.From):
 		return fmt.Errorf("%w: %s from %d, not a voter", ErrInvalidMessage, m.Type, m.From)
+	case m.Term > TermMax:
+		return fmt.Errorf("%w: %s from %d at term %d, max %d", ErrInvalidMessage, m.Type, m.From, m.Term, Term(TermMax))
 	case m.Type != MsgApp && len(m.Entries) > 0:
 		return fmt.Errorf("%w: %s with %d entries", ErrInvalidMessage, m.Type, len(m.Entries))
 	}

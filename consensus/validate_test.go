@@ -37,6 +37,7 @@ func TestStepRejectsMalformedMessages(t *testing.T) {
 		{"entry index overflow", Message{Type: MsgApp, From: 2, To: 1, Term: 1, Index: ^Index(0), Entries: ents(0, 1)}},
 		{"unknown entry type", Message{Type: MsgApp, From: 2, To: 1, Term: 1, Entries: []Entry{{Index: 1, Term: 1, Type: 9}}}},
 		{"reject hint above index", Message{Type: MsgAppResp, From: 2, To: 1, Term: 1, Index: 3, Reject: true, RejectHint: 4}},
+		{"term past the max", Message{Type: MsgHeartbeat, From: 2, To: 1, Term: ^Term(0)}},
 		{"vote at term 0", Message{Type: MsgVote, From: 2, To: 1, Term: 0}},
 		{"pre-vote with log term above term", Message{Type: MsgPreVote, From: 2, To: 1, Term: 1, LogTerm: 2}},
 	}
@@ -65,6 +66,9 @@ func TestStepRejectsImpossibleProtocolMessages(t *testing.T) {
 	}{
 		{"ack past the leader's log", func(nw *coreNet) Message {
 			return Message{Type: MsgAppResp, From: 2, To: 1, Term: 1, Index: 99}
+		}},
+		{"rejection past the leader's log", func(nw *coreNet) Message {
+			return Message{Type: MsgAppResp, From: 2, To: 1, Term: 1, Index: 99, Reject: true, RejectHint: 98}
 		}},
 		{"append from another leader of our term", func(nw *coreNet) Message {
 			return Message{Type: MsgApp, From: 2, To: 1, Term: 1, Index: 1, LogTerm: 1}
