@@ -57,9 +57,21 @@ func (f *framer) appendFramed(dst []byte, v any) ([]byte, int, error) {
 	return dst, start, nil
 }
 
+// valueDecoder checks and decodes framed values. It reuses one msgpack
+// decoder, which is costly to make, so it is not safe for concurrent use: the
+// open-time scan owns one, and every Entries call makes its own.
+type valueDecoder struct {
+	dec   *codec.Decoder
+	table *crc32.Table
+}
+
+func newValueDecoder(h *codec.MsgpackHandle, table *crc32.Table) *valueDecoder {
+	return &valueDecoder{dec: codec.NewDecoderBytes([]byte{}, h), table: table}
+}
+
 // unframe checks val's checksum and decodes it into v, which must point to a
 // zero value. maxBytes bounds len(val). Every failure wraps ErrCorrupt.
-func unframe(h *codec.MsgpackHandle, table *crc32.Table, val []byte, maxBytes int, v any) error {
+func (vd *valueDecoder) unframe(val []byte, maxBytes int, v any) error {
 	if len(val) > maxBytes {
 		return fmt.Errorf("value is %d bytes, max %d: %w", len(val), maxBytes, ErrCorrupt)
 	}
@@ -68,24 +80,25 @@ func unframe(h *codec.MsgpackHandle, table *crc32.Table, val []byte, maxBytes in
 	}
 	want := binary.BigEndian.Uint32(val)
 	body := val[crcBytes:]
-	if got := crc32.Checksum(body, table); got != want {
+	if got := crc32.Checksum(body, vd.table); got != want {
 		return fmt.Errorf("crc %08x, want %08x: %w", got, want, ErrCorrupt)
 	}
-	dec := codec.NewDecoderBytes(body, h)
-	if err := dec.Decode(v); err != nil {
+	// body is not empty, so ResetBytes clears the state of the last decode.
+	vd.dec.ResetBytes(body)
+	if err := vd.dec.Decode(v); err != nil {
 		return fmt.Errorf("decode: %v: %w", err, ErrCorrupt)
 	}
-	if n := dec.NumBytesRead(); n != len(body) {
+	if n := vd.dec.NumBytesRead(); n != len(body) {
 		return fmt.Errorf("%d trailing bytes after the encoding: %w", len(body)-n, ErrCorrupt)
 	}
 	return nil
 }
 
-// decodeEntry decodes one value of the log bucket. The caller checks that the
+// entry decodes one value of the log bucket. The caller checks that the
 // entry's index matches its key.
-func decodeEntry(h *codec.MsgpackHandle, table *crc32.Table, val []byte) (consensus.Entry, error) {
+func (vd *valueDecoder) entry(val []byte) (consensus.Entry, error) {
 	var e consensus.Entry
-	if err := unframe(h, table, val, entryValueBytesMax, &e); err != nil {
+	if err := vd.unframe(val, entryValueBytesMax, &e); err != nil {
 		return consensus.Entry{}, err
 	}
 	if len(e.Data) > EntryDataBytesMax {

@@ -17,10 +17,10 @@ import (
 )
 
 const (
-	conformanceSeeds = 8
+	conformanceSeeds = 6
 	conformanceSteps = 150
 	// conformanceProbes is how many random Entries ranges each step compares.
-	conformanceProbes = 40
+	conformanceProbes = 20
 )
 
 // raftShapedWriter produces writes that obey what the core guarantees:

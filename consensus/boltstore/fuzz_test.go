@@ -7,11 +7,8 @@ package boltstore
 
 import (
 	"errors"
-	"hash/crc32"
 	"reflect"
 	"testing"
-
-	"github.com/hashicorp/go-msgpack/v2/codec"
 
 	"github.com/raftlock/raftlock/consensus"
 )
@@ -35,17 +32,17 @@ func FuzzDecodeEntry(f *testing.F) {
 	f.Add(frameBytes([]byte{0xc4, 0xff})) // a bin header longer than its body
 	f.Add(frameBytes([]byte{0xdf, 0xff, 0xff, 0xff, 0xff}))
 
-	h, table := newMsgpackHandle(), castagnoli()
+	vd := newValueDecoder(newMsgpackHandle(), castagnoli())
 	f.Fuzz(func(t *testing.T, val []byte) {
 		// As stored, and as the body of a frame with a correct checksum, so
 		// that the mutations reach the msgpack decoder.
-		checkDecodeEntry(t, h, table, fr, val)
-		checkDecodeEntry(t, h, table, fr, frameBytes(val))
+		checkDecodeEntry(t, vd, fr, val)
+		checkDecodeEntry(t, vd, fr, frameBytes(val))
 	})
 }
 
-func checkDecodeEntry(t *testing.T, h *codec.MsgpackHandle, table *crc32.Table, fr *framer, val []byte) {
-	e, err := decodeEntry(h, table, val)
+func checkDecodeEntry(t *testing.T, vd *valueDecoder, fr *framer, val []byte) {
+	e, err := vd.entry(val)
 	if err != nil {
 		if !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("decodeEntry(%x) = %v; want an ErrCorrupt", val, err)
@@ -59,7 +56,7 @@ func checkDecodeEntry(t *testing.T, h *codec.MsgpackHandle, table *crc32.Table, 
 	if err != nil {
 		t.Fatalf("appendFramed(%+v) = %v; want nil", e, err)
 	}
-	e2, err := decodeEntry(h, table, again)
+	e2, err := vd.entry(again)
 	if err != nil {
 		t.Fatalf("decodeEntry(re-encoded %+v) = %v; want nil", e, err)
 	}

@@ -288,6 +288,7 @@ func (s *Store) Entries(lo, hi consensus.Index, maxBytes uint64) ([]consensus.En
 func (s *Store) readEntries(b *bolt.Bucket, lo, hi consensus.Index, maxBytes uint64) ([]consensus.Entry, error) {
 	ents := make([]consensus.Entry, 0, min(uint64(hi-lo), entriesPreallocMax))
 	var size uint64
+	vd := newValueDecoder(s.h, s.table)
 	c := b.Cursor()
 	want := lo
 	for k, v := c.Seek(indexKey(lo)); want < hi; k, v = c.Next() {
@@ -295,7 +296,7 @@ func (s *Store) readEntries(b *bolt.Bucket, lo, hi consensus.Index, maxBytes uin
 		if !ok || i != want {
 			return nil, fmt.Errorf("boltstore: %s: entry %d: missing (found key %x): %w", s.path, want, k, ErrCorrupt)
 		}
-		e, err := decodeEntry(s.h, s.table, v)
+		e, err := vd.entry(v)
 		if err != nil {
 			return nil, fmt.Errorf("boltstore: %s: entry %d: %w", s.path, i, err)
 		}

@@ -12,19 +12,20 @@ import (
 // in one sequential scan, filling s.hs and s.idx. Every check failure names
 // the file (and the index) and wraps ErrCorrupt.
 func (s *Store) load(tx *bolt.Tx) error {
+	vd := newValueDecoder(s.h, s.table)
 	meta := tx.Bucket([]byte(bucketMeta))
 	if raw := meta.Get([]byte(keyHardState)); raw != nil {
-		if err := unframe(s.h, s.table, raw, metaValueBytesMax, &s.hs); err != nil {
+		if err := vd.unframe(raw, metaValueBytesMax, &s.hs); err != nil {
 			return fmt.Errorf("boltstore: %s: hard state: %w", s.path, err)
 		}
 	}
 	var snap snapshotMeta
 	if raw := meta.Get([]byte(keySnapshotMeta)); raw != nil {
-		if err := unframe(s.h, s.table, raw, metaValueBytesMax, &snap); err != nil {
+		if err := vd.unframe(raw, metaValueBytesMax, &snap); err != nil {
 			return fmt.Errorf("boltstore: %s: snapshot metadata: %w", s.path, err)
 		}
 	}
-	idx, err := s.scanLog(tx.Bucket([]byte(bucketLog)), snap)
+	idx, err := scanLog(vd, tx.Bucket([]byte(bucketLog)), snap)
 	if err != nil {
 		return fmt.Errorf("boltstore: %s: %w", s.path, err)
 	}
@@ -38,7 +39,7 @@ func (s *Store) load(tx *bolt.Tx) error {
 // scanLog walks the log bucket in key order and checks every entry: its
 // checksum and encoding, that its key is its index, that the indexes follow
 // each other from snap.Index+1 without a gap, and that terms never go down.
-func (s *Store) scanLog(b *bolt.Bucket, snap snapshotMeta) (logIndex, error) {
+func scanLog(vd *valueDecoder, b *bolt.Bucket, snap snapshotMeta) (logIndex, error) {
 	idx := logIndex{snap: snap, last: snap.Index}
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
@@ -55,7 +56,7 @@ func (s *Store) scanLog(b *bolt.Bucket, snap snapshotMeta) (logIndex, error) {
 		if v == nil {
 			return logIndex{}, fmt.Errorf("entry %d: a bucket, not a value: %w", i, ErrCorrupt)
 		}
-		e, err := decodeEntry(s.h, s.table, v)
+		e, err := vd.entry(v)
 		if err != nil {
 			return logIndex{}, fmt.Errorf("entry %d: %w", i, err)
 		}
