@@ -166,11 +166,12 @@ func (t *Table) list(election bool, prefix, after string, limit int) ([]LockInfo
 }
 
 // Fence checks a fencing token for lock name: nil when token is the current
-// holder's, or, for a free lock, when no grant of the lock is newer than
-// token; otherwise an error wrapping ErrStaleToken (ErrInvalidArgument for
-// token 0). For a free lock the table only keeps an upper bound of its past
-// grants (the highest token of any freed lock), so a freed holder's token can
-// be reported stale although the lock was not granted since: the safe side.
+// holder's, or, for a free lock, when token is newer than every grant the
+// lock ever had; otherwise an error wrapping ErrStaleToken (ErrInvalidArgument
+// for token 0). A released holder's token is stale. For a free lock the table
+// keeps only an upper bound of its past grants (the highest token of any
+// freed lock), so a token can be reported stale although it is newer than
+// that lock's own grants: the safe side.
 func (t *Table) Fence(name string, token Token) error {
 	if token == 0 {
 		return errorf(ErrInvalidArgument, "token is 0, min 1")
@@ -181,8 +182,8 @@ func (t *Table) Fence(name string, token Token) error {
 		}
 		return errorf(ErrStaleToken, "lock %q is held with token %d, not %d", name, lk.holder.Token, token)
 	}
-	if token < t.forgottenMax {
-		return errorf(ErrStaleToken, "lock %q is free and token %d is below %d, the newest grant it may have had", name, token, t.forgottenMax)
+	if token <= t.forgottenMax {
+		return errorf(ErrStaleToken, "lock %q is free and token %d is not above %d, the newest grant it may have had", name, token, t.forgottenMax)
 	}
 	return nil
 }

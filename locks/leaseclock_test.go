@@ -1,0 +1,201 @@
+package locks
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// Tests of LeaseClock with a fake clock (plain Duration readings): keepalive,
+// expiry reports, a leader change in the middle of a lease, and both halves
+// of lease checkpoints: a new leader never expires a lease earlier than the
+// old one would have, and repeated elections extend a lease only boundedly.
+
+func TestLeaseClockKeepaliveAndExpiry(t *testing.T) {
+	c := NewLeaseClock()
+	s := dur(time.Second)
+	c.Track(1, 10*s, 0)
+	c.Track(2, 5*s, 0)
+	c.Track(3, 10*s, 0)
+	steps := []struct {
+		name    string
+		do      func() any
+		wantAny any
+	}{
+		{"nothing expired at 4s", func() any { return fmt.Sprint(c.Expired(4*s, 10)) }, "[]"},
+		{"keepalive 1 at 4s", func() any { ttl, clr, ok := c.Keepalive(1, 4*s); return fmt.Sprint(ttl, clr, ok) }, "10s false true"},
+		{"2 expired at 5s", func() any { return fmt.Sprint(c.Expired(5*s, 10)) }, "[2]"},
+		{"2 not reported twice", func() any { return fmt.Sprint(c.Expired(6*s, 10)) }, "[]"},
+		{"2 cannot be kept alive", func() any { _, _, ok := c.Keepalive(2, 6*s); return ok }, false},
+		{"3 past deadline cannot be kept alive", func() any { _, _, ok := c.Keepalive(3, 10*s); return ok }, false},
+		{"limit 0 reports nothing", func() any { return fmt.Sprint(c.Expired(20*s, 0)) }, "[]"},
+		{"1 and 3 expired at 14s, in id order", func() any { return fmt.Sprint(c.Expired(14*s, 10)) }, "[1 3]"},
+		{"unknown lease", func() any { _, _, ok := c.Keepalive(9, 0); return ok }, false},
+		{"remaining of expired", func() any { r, ok := c.Remaining(1, 20*s); return fmt.Sprint(r, ok) }, "0s true"},
+		{"forget", func() any { c.Forget(1); _, ok := c.Remaining(1, 0); return ok }, false},
+	}
+	for _, st := range steps {
+		if got := st.do(); got != st.wantAny {
+			t.Fatalf("%s: got %v; want %v", st.name, got, st.wantAny)
+		}
+	}
+}
+
+// TestLeaseClockLeaderChange: a lease kept alive by the old leader survives
+// a leader change in the middle of it: the new leader (whose monotonic clock
+// has another origin) expires it no earlier than the old leader's deadline.
+func TestLeaseClockLeaderChange(t *testing.T) {
+	s := dur(time.Second)
+	h := newHarness(t)
+	id := h.lease(10 * time.Second)
+	old := NewLeaseClock()
+	old.Reset(100*s, h.tbl.LeaseTimers()) // old leader's clock reads 100s at real 0
+	old.Keepalive(id, 103*s)              // real 3s: deadline real 13s
+	// The old leader dies at real 5s; the new one (clock = real + 7s)
+	// resets at real 8s.
+	nw := NewLeaseClock()
+	nw.Reset(15*s, h.tbl.LeaseTimers())
+	for real := 8 * s; real < 13*s; real += s / 10 {
+		if got := nw.Expired(real+7*s, 10); len(got) != 0 {
+			t.Fatalf("new leader expired %v at real %s; old deadline was real 13s", got, real)
+		}
+	}
+	if got := nw.Expired(18*s+7*s, 10); len(got) != 1 || got[0] != id {
+		t.Errorf("Expired(real 18s) = %v; want [%d]", got, id)
+	}
+}
+
+// leaderSim runs leaders over one table in real time, with per-leader clock
+// offsets, periodic checkpoints, elections and random keepalives.
+type leaderSim struct {
+	t       *testing.T
+	h       *harness
+	clock   *LeaseClock
+	offset  Duration
+	expired map[LeaseID]Duration // real time of expiry
+	r       *rand.Rand
+}
+
+func (s *leaderSim) elect(real Duration) {
+	s.offset = Duration(s.r.Int64N(int64(time.Hour)))
+	s.clock = NewLeaseClock()
+	s.clock.Reset(real+s.offset, s.h.tbl.LeaseTimers())
+}
+
+func (s *leaderSim) checkpoint(real Duration) {
+	cps := s.clock.Checkpoints(real + s.offset)
+	if len(cps) > 0 {
+		s.h.ok(Command{Kind: KindCheckpointLeases, Checkpoints: cps})
+	}
+}
+
+// keepalive answers a keepalive the way the server must: clear first.
+func (s *leaderSim) keepalive(id LeaseID, real Duration) (deadline Duration, ok bool) {
+	_, clr, ok := s.clock.Keepalive(id, real+s.offset)
+	if !ok {
+		return 0, false
+	}
+	if clr {
+		s.h.ok(Command{Kind: KindCheckpointLeases, Checkpoints: []Checkpoint{{LeaseID: id}}})
+	}
+	rem, _ := s.clock.Remaining(id, real+s.offset)
+	return real + rem, true
+}
+
+func (s *leaderSim) expire(real Duration) {
+	for _, id := range s.clock.Expired(real+s.offset, CheckpointsPerCommandMax) {
+		s.h.ok(Command{Kind: KindExpireLease, LeaseID: id})
+		s.clock.Forget(id)
+		s.expired[id] = real
+	}
+}
+
+// TestCheckpointNeverEarlier: with random keepalives, checkpoints and
+// elections, every lease expires no earlier than the latest deadline any
+// leader promised a client (real time).
+func TestCheckpointNeverEarlier(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			sec := dur(time.Second)
+			sim := &leaderSim{t: t, h: newHarness(t), expired: make(map[LeaseID]Duration), r: rand.New(rand.NewPCG(seed, 7))}
+			var ids []LeaseID
+			for i := 0; i < 5; i++ {
+				ids = append(ids, sim.h.lease(time.Duration(2+i*2)*time.Second))
+			}
+			promised := make(map[LeaseID]Duration)
+			sim.elect(0)
+			for _, lt := range sim.h.tbl.LeaseTimers() {
+				promised[lt.ID] = lt.TTL
+			}
+			step := sec / 10
+			for real := Duration(0); real < 60*sec; real += step {
+				switch p := sim.r.IntN(100); {
+				case p < 3:
+					sim.elect(real)
+				case p < 10:
+					sim.checkpoint(real)
+				case p < 40:
+					id := ids[sim.r.IntN(len(ids))]
+					if real < 30*sec { // keepalives stop at 30s so every lease ends
+						if d, ok := sim.keepalive(id, real); ok {
+							promised[id] = d
+						}
+					}
+				}
+				sim.expire(real)
+				for id, at := range sim.expired {
+					if at < promised[id] {
+						t.Fatalf("lease %d expired at real %s; a leader promised it until %s", id, at, promised[id])
+					}
+				}
+			}
+			if len(sim.expired) != len(ids) {
+				t.Errorf("%d of %d leases expired by 60s; want all", len(sim.expired), len(ids))
+			}
+		})
+	}
+}
+
+// TestCheckpointBoundsExtension: a lease nobody keeps alive, with a new
+// leader every E. Without checkpoints each leader restarts the full ttl and
+// the lease never expires; with checkpoints every C < E it expires by
+// ttl/(1 - C/E).
+func TestCheckpointBoundsExtension(t *testing.T) {
+	sec := dur(time.Second)
+	ttl, every, cpEvery := 10*sec, 4*sec, 1*sec
+	cases := []struct {
+		name        string
+		checkpoints bool
+		expireBy    Duration // 0: must never expire within the run
+	}{
+		{"no checkpoints: lives for ever", false, 0},
+		{"checkpoints: bounded", true, Duration(float64(ttl) / (1 - float64(cpEvery)/float64(every)))},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sim := &leaderSim{t: t, h: newHarness(t), expired: make(map[LeaseID]Duration), r: rand.New(rand.NewPCG(1, 2))}
+			id := sim.h.lease(time.Duration(ttl))
+			sim.elect(0)
+			step := sec / 10
+			for real := Duration(0); real <= 100*sec; real += step {
+				if real > 0 && real%every == 0 {
+					sim.elect(real)
+				}
+				if tc.checkpoints && real%cpEvery == 0 {
+					sim.checkpoint(real)
+				}
+				sim.expire(real)
+			}
+			at, gone := sim.expired[id]
+			switch {
+			case tc.expireBy == 0 && gone:
+				t.Errorf("lease expired at %s; without checkpoints each election restarts the ttl", at)
+			case tc.expireBy != 0 && (!gone || at > tc.expireBy+step):
+				t.Errorf("lease expired at %s (expired %t); want by %s", at, gone, tc.expireBy)
+			case tc.expireBy != 0 && at < ttl:
+				t.Errorf("lease expired at %s; want no earlier than its ttl %s", at, ttl)
+			}
+		})
+	}
+}
