@@ -6,12 +6,12 @@
 package client
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"bufio"
 	"strings"
 	"testing"
 	"time"
