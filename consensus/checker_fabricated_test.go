@@ -1,5 +1,3 @@
-//go:build simdev
-
 package consensus
 
 // This file proves the simulator's checkers have teeth: each is fed hand-built
@@ -101,6 +99,13 @@ func TestCheckerElectionSafety(t *testing.T) {
 		name: "two leaders of one term at different times",
 		views: []clusterView{
 			{nodes: []nodeView{fabNode(1, RoleLeader, 3, nil, 0), fabNode(2, RoleFollower, 3, nil, 0)}},
+			{nodes: []nodeView{{id: 1}, fabNode(2, RoleLeader, 3, nil, 0)}},
+		},
+		wantErr: "term 3 has two leaders: node 1 and node 2",
+	}, {
+		name: "a leader that crashed in the step it won",
+		views: []clusterView{
+			{nodes: []nodeView{{id: 1}, fabNode(2, RoleFollower, 3, nil, 0)}, won: []nodeView{fabNode(1, RoleLeader, 3, nil, 0)}},
 			{nodes: []nodeView{{id: 1}, fabNode(2, RoleLeader, 3, nil, 0)}},
 		},
 		wantErr: "term 3 has two leaders: node 1 and node 2",

@@ -1,5 +1,3 @@
-//go:build simdev
-
 package consensus
 
 // This file holds the simulator's safety checkers: the five properties of
@@ -65,6 +63,9 @@ type clusterView struct {
 	nodes   []nodeView
 	applied []applyEvent
 	reads   []readEvent
+	// won lists the nodes that announced their leadership during the step,
+	// with their term: a node can win and crash before the step ends.
+	won []nodeView
 }
 
 func (v *clusterView) quorum() int { return len(v.nodes)/2 + 1 }
@@ -106,7 +107,7 @@ func newElectionSafety() *electionSafety { return &electionSafety{leaders: make(
 func (*electionSafety) name() string { return "election safety" }
 
 func (c *electionSafety) check(v *clusterView) error {
-	for _, n := range v.nodes {
+	for _, n := range slices.Concat(v.won, v.nodes) {
 		if !n.up || n.role != RoleLeader {
 			continue
 		}

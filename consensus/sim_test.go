@@ -1,5 +1,3 @@
-//go:build simdev
-
 package consensus
 
 // This file holds the seeded fault simulator of DESIGN.md §3.4 and its tests.
@@ -32,6 +30,7 @@ var (
 	flagSimNodes = flag.Int("sim.nodes", 0, "simulator: cluster size 3, 5 or 7; 0 picks by seed")
 	flagSimSteps = flag.Int("sim.steps", 0, "simulator: steps of the fault phase; 0 means the default")
 	flagSimBug   = flag.String("sim.bug", "", "simulator: turn on a test-only bug: figure8, uptodate or forgetvote")
+	flagSimProf  = flag.String("sim.profile", "", "simulator: force a fault profile: mixed, churn or storm")
 	flagSimTrace = flag.Int("sim.trace", 60, "simulator: trace events printed with a failure")
 )
 
@@ -43,9 +42,6 @@ const (
 	// simLivenessTicks bounds the ticks from the heal to a committed proposal
 	// and an answered read.
 	simLivenessTicks = 20 * simElectionTicks
-	// simReplayTags is added to printed replay commands while the simulator
-	// files need a build tag.
-	simReplayTags = " -tags simdev"
 )
 
 // simBugs are the test-only bugs a run turns on, to prove the checkers catch them.
@@ -92,17 +88,21 @@ func (b simBugs) String() string {
 
 // simConfig is everything a run depends on: the same simConfig replays the same run.
 type simConfig struct {
-	seed  uint64
-	nodes int
-	steps int
-	bugs  simBugs
+	seed    uint64
+	nodes   int
+	steps   int
+	bugs    simBugs
+	profile planProfile // profileAny: the seed picks
 }
 
 func (c simConfig) replay() string {
-	cmd := fmt.Sprintf("go test%s ./consensus -run TestSimulator -sim.seed=%d -sim.nodes=%d -sim.steps=%d",
-		simReplayTags, c.seed, c.nodes, c.steps)
+	cmd := fmt.Sprintf("go test ./consensus -run TestSimulator -sim.seed=%d -sim.nodes=%d -sim.steps=%d",
+		c.seed, c.nodes, c.steps)
 	if b := c.bugs.String(); b != "" {
 		cmd += " -sim.bug=" + b
+	}
+	if c.profile != profileAny {
+		cmd += " -sim.profile=" + c.profile.String()
 	}
 	return cmd
 }
@@ -131,6 +131,16 @@ func (f *simFailure) Error() string {
 }
 
 func (f *simFailure) Unwrap() error { return f.err }
+
+// safetyViolation is a checker's verdict that a run broke its property.
+type safetyViolation struct {
+	checker string
+	err     error
+}
+
+func (v *safetyViolation) Error() string { return v.checker + ": " + v.err.Error() }
+
+func (v *safetyViolation) Unwrap() error { return v.err }
 
 // errLiveness is wrapped by the failure of a run that did not recover after the heal.
 var errLiveness = errors.New("liveness")
@@ -222,7 +232,7 @@ func newSimulator(cfg simConfig) *simulator {
 	s := &simulator{
 		cfg:      cfg,
 		rng:      rng,
-		plan:     newFaultPlan(rng),
+		plan:     newFaultPlan(rng, cfg.profile),
 		net:      newSimnet(rng, cfg.nodes),
 		trace:    newTraceRing(),
 		reads:    newReadLinearizability(),
@@ -481,7 +491,7 @@ func (s *simulator) check() error {
 	}
 	for _, c := range s.checkers {
 		if err := c.check(&s.view); err != nil {
-			return fmt.Errorf("%s: %w", c.name(), err)
+			return &safetyViolation{checker: c.name(), err: err}
 		}
 	}
 	for _, r := range s.view.reads {
@@ -491,6 +501,7 @@ func (s *simulator) check() error {
 	}
 	s.view.applied = s.view.applied[:0]
 	s.view.reads = s.view.reads[:0]
+	s.view.won = s.view.won[:0]
 	return nil
 }
 
@@ -559,6 +570,10 @@ func simCases(t *testing.T) []simConfig {
 	if err != nil {
 		t.Fatal(err)
 	}
+	profile, err := parsePlanProfile(*flagSimProf)
+	if err != nil {
+		t.Fatal(err)
+	}
 	steps := *flagSimSteps
 	if steps <= 0 {
 		steps = simStepsDefault
@@ -582,7 +597,7 @@ func simCases(t *testing.T) []simConfig {
 		if nodes == 0 {
 			nodes = simNodesForSeed(seed)
 		}
-		cases = append(cases, simConfig{seed: seed, nodes: nodes, steps: steps, bugs: bugs})
+		cases = append(cases, simConfig{seed: seed, nodes: nodes, steps: steps, bugs: bugs, profile: profile})
 	}
 	return cases
 }
@@ -637,7 +652,7 @@ func TestSimulatorDeterministic(t *testing.T) {
 		}
 		return s.trace.digest, s.step
 	}
-	cfg := simConfig{seed: 7, nodes: 5, steps: 1500}
+	cfg := simConfig{seed: 7, nodes: 5, steps: 1500, profile: profileAny}
 	d1, n1 := digest(cfg)
 	d2, n2 := digest(cfg)
 	if d1 != d2 || n1 != n2 {
@@ -649,6 +664,68 @@ func TestSimulatorDeterministic(t *testing.T) {
 	}
 }
 
+// simFindSeedsMax bounds the seeds a TestSimulatorFinds test tries before it
+// concludes the simulator cannot find its bug.
+const simFindSeedsMax = 60
+
+// simFindCase is a test-only bug and the runs that must expose it.
+type simFindCase struct {
+	bugs    simBugs
+	nodes   int
+	steps   int
+	profile planProfile
+}
+
+// findBug runs seeds 1, 2, ... with fc's bug on until a checker reports a
+// violation, and fails unless one does within simFindSeedsMax seeds and the
+// same seed passes with the bug off.
+func findBug(t *testing.T, fc simFindCase) {
+	t.Helper()
+	if *flagSimSeed != 0 || *flagSimSeeds != 0 {
+		t.Skip("-sim.seed or -sim.seeds given: only TestSimulator runs")
+	}
+	for seed := uint64(1); seed <= simFindSeedsMax; seed++ {
+		cfg := simConfig{seed: seed, nodes: fc.nodes, steps: fc.steps, bugs: fc.bugs, profile: fc.profile}
+		_, err := runSim(cfg)
+		if err == nil {
+			continue
+		}
+		var v *safetyViolation
+		if !errors.As(err, &v) {
+			t.Fatalf("runSim(seed %d, bug %v) = %v; want a safety violation or nil", seed, fc.bugs, err)
+		}
+		t.Logf("bug %v found by the %s checker at seed %d (%d seeds tried): %v", fc.bugs, v.checker, seed, seed, v)
+		cfg.bugs = simBugs{}
+		if _, err := runSim(cfg); err != nil {
+			t.Fatalf("runSim(seed %d, no bug) = %v; want nil", seed, err)
+		}
+		return
+	}
+	t.Fatalf("runSim(bug %v, %d nodes, %d steps, profile %v): no violation in seeds 1..%d; want one",
+		fc.bugs, fc.nodes, fc.steps, fc.profile, simFindSeedsMax)
+}
+
+// TestSimulatorFindsFigure8Bug proves the checkers catch a leader that commits
+// entries of earlier terms by counting replicas (§5.4.2, Figure 8): leader
+// churn leaves entries of several terms on single disks, and a later leader
+// overwrites what the buggy one called committed.
+func TestSimulatorFindsFigure8Bug(t *testing.T) {
+	findBug(t, simFindCase{bugs: simBugs{figure8: true}, nodes: 3, steps: 10000, profile: profileLeaderChurn})
+}
+
+// TestSimulatorFindsUpToDateBug proves the checkers catch votes granted
+// without the §5.4.1 up-to-date check: a stale node wins and drops committed entries.
+func TestSimulatorFindsUpToDateBug(t *testing.T) {
+	findBug(t, simFindCase{bugs: simBugs{upToDate: true}, nodes: 3, steps: simStepsDefault, profile: profileMixed})
+}
+
+// TestSimulatorFindsForgottenVote proves the checkers catch a node that forgets
+// its vote across a restart: crashed right after granting, it grants again in
+// the same term, and the term gets two leaders.
+func TestSimulatorFindsForgottenVote(t *testing.T) {
+	findBug(t, simFindCase{bugs: simBugs{forgetVote: true}, nodes: 3, steps: 10000, profile: profileLeaderChurn})
+}
+
 // BenchmarkSimulator measures the simulator's speed in steps per second.
 func BenchmarkSimulator(b *testing.B) {
 	for _, nodes := range []int{3, 5, 7} {
@@ -656,7 +733,7 @@ func BenchmarkSimulator(b *testing.B) {
 			steps := 0
 			start := time.Now()
 			for i := 0; b.Loop(); i++ {
-				st, err := runSim(simConfig{seed: uint64(i + 1), nodes: nodes, steps: simStepsDefault})
+				st, err := runSim(simConfig{seed: uint64(i + 1), nodes: nodes, steps: simStepsDefault, profile: profileAny})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -1,5 +1,3 @@
-//go:build simdev
-
 package consensus
 
 // This file holds the simulator's fault schedule: a plan drawn from the seed
@@ -62,13 +60,34 @@ const (
 	// profileElectionStorm bounces leaders (crash, restart at once) so that
 	// several nodes campaign in one term, and crashes voters around their grants.
 	profileElectionStorm
+	// profileAny lets the seed choose.
+	profileAny
 )
 
 func (p planProfile) String() string {
-	return [...]string{"mixed", "leader churn", "election storm"}[p]
+	switch p {
+	case profileMixed:
+		return "mixed"
+	case profileLeaderChurn:
+		return "churn"
+	case profileElectionStorm:
+		return "storm"
+	}
+	return ""
 }
 
-func newFaultPlan(rng *rand.Rand) faultPlan {
+// parsePlanProfile reads -sim.profile; "" is profileAny.
+func parsePlanProfile(s string) (planProfile, error) {
+	for p := range profileAny + 1 {
+		if s == p.String() {
+			return p, nil
+		}
+	}
+	return profileAny, fmt.Errorf("unknown -sim.profile %q; want mixed, churn or storm", s)
+}
+
+// newFaultPlan draws a plan; profile, when not profileAny, overrides the drawn one.
+func newFaultPlan(rng *rand.Rand, profile planProfile) faultPlan {
 	p := faultPlan{
 		profile:        simPick(rng, profileMixed, profileMixed, profileLeaderChurn, profileElectionStorm),
 		heartbeatTicks: simPick(rng, 1, 2, 3),
@@ -83,6 +102,9 @@ func newFaultPlan(rng *rand.Rand) faultPlan {
 		midReadyPct:    simPick(rng, 0, 30, 70),
 		bouncePct:      simPick(rng, 0, 20),
 		weather:        weatherKind(rng.IntN(int(weatherKinds))),
+	}
+	if profile != profileAny {
+		p.profile = profile
 	}
 	switch p.profile {
 	case profileLeaderChurn:
@@ -112,7 +134,12 @@ func (s *simulator) fault() {
 		return
 	}
 	s.schedule(s.now+1+simTime(s.rng.Int64N(int64(s.plan.faultGapMax))), agendaItem{kind: agFault})
-	switch r := s.rng.IntN(100); {
+	r := s.rng.IntN(100)
+	if s.plan.profile == profileElectionStorm && r < 50 {
+		s.crashSome()
+		return
+	}
+	switch {
 	case r < 25:
 		s.partition()
 	case r < 37:
@@ -298,13 +325,23 @@ func (s *simulator) crashSome() {
 	s.scheduleRestart(n, restart)
 }
 
-// armPoint draws where in a Ready an armed crash strikes; half the time after
-// the write and before the send, which leaves entries and votes on one disk only.
+// armPoint draws where in a Ready an armed crash strikes; half the time (and
+// always when churning leaders) after the write and before the send, which
+// leaves entries, votes and commit indexes on one disk only.
 func (s *simulator) armPoint() crashPoint {
-	if s.rng.IntN(2) == 0 {
+	if s.plan.profile == profileLeaderChurn || s.rng.IntN(2) == 0 {
 		return crashAfterPersist
 	}
 	return crashPoint(1 + s.rng.IntN(int(crashPoints)-1))
+}
+
+// leaderRestartDelay draws how long a leader crashed by a reactive fault stays
+// down: when churning, long enough for the others to elect a leader without it.
+func (s *simulator) leaderRestartDelay() simTime {
+	if s.plan.profile == profileLeaderChurn {
+		return simTime(1+s.rng.IntN(6)) * simElectionTicks * simUnitsPerTick
+	}
+	return s.restartDelay()
 }
 
 // restartDelay draws how long a crashed node stays down.
@@ -334,7 +371,12 @@ func (s *simulator) onVoteGranted(n *simNode) {
 	if s.healing || n.arm != crashNone || s.rng.IntN(100) >= s.plan.voteCrashPct {
 		return
 	}
-	n.arm = crashPoint(1 + s.rng.IntN(int(crashPoints)-1))
+	// Mostly after the grant left: the candidate counts it, and the voter
+	// must remember it across the restart.
+	n.arm = crashAfterSend
+	if s.rng.IntN(3) == 0 {
+		n.arm = crashPoint(1 + s.rng.IntN(int(crashPoints)-1))
+	}
 	// Mostly back before the other candidates' requests of this term arrive.
 	n.armRestart = simTime(s.rng.Int64N(3))
 	if s.rng.IntN(100) < 30 {
@@ -352,13 +394,13 @@ func (s *simulator) onLeader(n *simNode) {
 	}
 	if s.rng.IntN(2) == 0 {
 		n.arm = s.armPoint()
-		n.armRestart = s.restartDelay()
+		n.armRestart = s.leaderRestartDelay()
 		s.note(fmt.Sprintf("node %d won: arm crash %v", n.id, n.arm))
 		return
 	}
 	at := s.now + simTime(s.rng.Int64N(int64(2*simElectionTicks*simUnitsPerTick)))
 	s.schedule(at, agendaItem{kind: agCrash, node: n.id, incarnation: n.incarnation,
-		point: crashPoint(s.rng.IntN(int(crashPoints))), gap: s.restartDelay()})
+		point: crashPoint(s.rng.IntN(int(crashPoints))), gap: s.leaderRestartDelay()})
 }
 
 // onRepairAck may crash leader n, inside the Ready it computes next or within
@@ -383,12 +425,12 @@ func (s *simulator) onRepairAck(n *simNode, m Message) {
 		// Inside the Ready this acknowledgement causes: perhaps after the new
 		// commit index is on disk and before the next entries leave.
 		n.arm = s.armPoint()
-		n.armRestart = s.restartDelay()
+		n.armRestart = s.leaderRestartDelay()
 		s.note(fmt.Sprintf("leader %d repairing a follower: arm crash %v", n.id, n.arm))
 		return
 	}
 	at := s.now + simTime(s.rng.Int64N(int64(simUnitsPerTick)))
-	s.schedule(at, agendaItem{kind: agCrash, node: n.id, incarnation: n.incarnation, gap: s.restartDelay()})
+	s.schedule(at, agendaItem{kind: agCrash, node: n.id, incarnation: n.incarnation, gap: s.leaderRestartDelay()})
 }
 
 // scheduledCrash carries out a crash onLeader scheduled, unless the node

@@ -1,5 +1,3 @@
-//go:build simdev
-
 package consensus
 
 // This file holds the simulator's network: a priority queue of deliveries keyed

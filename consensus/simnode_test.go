@@ -1,5 +1,3 @@
-//go:build simdev
-
 package consensus
 
 // This file holds the simulator's node: a core, its MemoryStorage (the node's
@@ -145,6 +143,7 @@ func (s *simulator) handleReady(n *simNode, rd Ready) error {
 		s.trace.add(traceEvent{step: s.step, at: s.now, kind: traceRole, node: n.id,
 			detail: fmt.Sprintf("is %v in term %d, leader %d", n.soft.Role, n.raft.Status().Term, n.soft.Lead)})
 		if n.soft.Role == RoleLeader {
+			s.view.won = append(s.view.won, nodeView{id: n.id, up: true, role: RoleLeader, term: n.raft.Status().Term})
 			s.stats.elections++
 			s.onLeader(n)
 		}

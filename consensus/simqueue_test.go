@@ -1,5 +1,3 @@
-//go:build simdev
-
 package consensus
 
 // timed is one item due at a virtual time; seq breaks ties by insertion order,

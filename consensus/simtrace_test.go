@@ -1,5 +1,3 @@
-//go:build simdev
-
 package consensus
 
 // The simulator's trace: a ring buffer of the last events of a run, printed when
