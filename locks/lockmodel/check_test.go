@@ -23,7 +23,7 @@ func TestCheckFile(t *testing.T) {
 	bad := []porcupine.Operation{
 		op(0, 1, 2, createLease(), created(1)),
 		op(0, 3, 4, acquire("a", 1, "x"), granted(5, 1)),
-		op(0, 5, 6, acquire("b", 1, "x"), granted(5, 1)),
+		op(1, 3, 4, createLease(), created(5)),
 		op(1, 7, 8, read("a"), free()),
 		op(0, 9, 10, release("a", 5), ok()),
 	}
@@ -34,7 +34,7 @@ func TestCheckFile(t *testing.T) {
 		wantInDoc []string
 	}{
 		{"accepted writes nothing", good, false, nil},
-		{"rejected writes the page", bad, true, []string{"<html", "index 5 is a token of lock a"}},
+		{"rejected writes the page", bad, true, []string{"<html", "index 5 is a lease id"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

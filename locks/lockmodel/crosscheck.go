@@ -46,10 +46,11 @@ type indexSeen struct {
 	lb    int64
 	lbOp  int
 	hasLB bool
-	// key is the object whose token the index is (hasKey); keyOp showed it.
-	key    objectKey
-	hasKey bool
-	keyOp  int
+	// keys are the objects whose token the index is (one entry may grant
+	// several: an expiry hands each freed lock to its waiter in one entry);
+	// keyOp showed the first.
+	keys  []objectKey
+	keyOp int
 	// leaseOp is a create lease operation that returned the index, or -1.
 	leaseOp int
 }
@@ -86,18 +87,19 @@ func (t *indexTable) token(v Token, k objectKey, op int, ret int64) *indexSeen {
 	return s
 }
 
+// setKey records that index s is a token of k.
 func (t *indexTable) setKey(s *indexSeen, k objectKey, op int) {
-	switch {
-	case !s.hasKey:
-		s.key, s.hasKey, s.keyOp = k, true, op
-	case s.key != k:
-		t.v.add([]int{s.keyOp, op}, "index %d is a token of %s (operation %d) and of %s (operation %d)", s.value, s.key, s.keyOp, k, op)
+	if len(s.keys) == 0 {
+		s.keyOp = op
+	}
+	if !slices.Contains(s.keys, k) {
+		s.keys = append(s.keys, k)
 	}
 }
 
-// checkIndices checks that every index names one thing and that indices
-// follow real time: an index reported before an operation was invoked is
-// smaller than any index that operation created.
+// checkIndices checks that no index is both a created lease's id and a
+// grant's token, and that indices follow real time: an index reported before
+// an operation was invoked is smaller than any index that operation created.
 func checkIndices(opts Options, history []porcupine.Operation, v *violations) {
 	t := &indexTable{seen: map[uint64]*indexSeen{}, v: v}
 	unobserved := map[objectKey]int64{} // earliest grant whose token the history does not show
@@ -118,11 +120,13 @@ func checkIndices(opts Options, history []porcupine.Operation, v *violations) {
 		recordIndices(t, i, op, in, out)
 	}
 	for _, s := range t.seen {
-		if s.leaseOp >= 0 && s.hasKey {
-			v.add([]int{s.leaseOp, s.keyOp}, "index %d is a lease id (operation %d) and a token of %s (operation %d)", s.value, s.leaseOp, s.key, s.keyOp)
+		if s.leaseOp >= 0 && len(s.keys) > 0 {
+			v.add([]int{s.leaseOp, s.keyOp}, "index %d is a lease id (operation %d) and a token of %s (operation %d)", s.value, s.leaseOp, s.keys[0], s.keyOp)
 		}
-		if c, ok := unobserved[s.key]; ok && s.hasKey && s.hasLB && c < s.lb {
-			s.lb = c // that grant may have created it, and a later one only repeated it
+		for _, k := range s.keys {
+			if c, ok := unobserved[k]; ok && s.hasLB && c < s.lb {
+				s.lb = c // that grant may have created it, and a later one only repeated it
+			}
 		}
 	}
 	checkIndexOrder(t, v)

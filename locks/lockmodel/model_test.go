@@ -137,6 +137,16 @@ func TestModelAccepts(t *testing.T) {
 			op(0, 11, 12, resign("e", 3), notLeader()),
 			op(2, 13, 14, leader("e"), leading(6, 2, "h2")),
 		}},
+		{"one revoke hands two locks to their waiters with one token", []porcupine.Operation{
+			op(0, 1, 2, createLease(), created(1)),
+			op(1, 1, 2, createLease(), created(2)),
+			op(2, 1, 2, createLease(), created(3)),
+			op(0, 3, 4, acquire("a", 1, "x"), granted(4, 1)),
+			op(0, 5, 6, acquire("b", 1, "x"), granted(5, 1)),
+			op(1, 7, 20, acquireWait("a", 2, "y"), granted(9, 2)),
+			op(2, 7, 20, acquireWait("b", 3, "z"), granted(9, 3)),
+			op(0, 10, 11, revoke(1), ok()),
+		}},
 		{"locks and elections are separate names", []porcupine.Operation{
 			op(0, 1, 2, createLease(), created(1)),
 			op(1, 1, 2, createLease(), created(2)),
@@ -279,10 +289,10 @@ func TestModelRejects(t *testing.T) {
 			op(1, 7, 8, keepAlive(1), ok()),
 			op(1, 9, 10, read("a"), held(3, 1, "x")),
 		}},
-		{name: "one token for two locks", crossOnly: true, h: []porcupine.Operation{
+		{name: "lease id reused as a token", crossOnly: true, h: []porcupine.Operation{
 			op(0, 1, 2, createLease(), created(1)),
-			op(0, 3, 4, acquire("a", 1, "x"), granted(5, 1)),
-			op(0, 5, 6, acquire("b", 1, "x"), granted(5, 1)),
+			op(0, 3, 6, acquire("a", 1, "x"), granted(2, 1)),
+			op(1, 3, 6, createLease(), created(2)),
 		}},
 		{name: "token goes backwards across locks", crossOnly: true, h: []porcupine.Operation{
 			op(0, 1, 2, acquire("a", 0, "x"), granted(10, 10)),

@@ -64,17 +64,36 @@ func TestRandomHistories(t *testing.T) {
 	}
 }
 
+// randomServer is what the random clients drive: one sequential
+// implementation of the API behind a mutex.
+type randomServer interface {
+	// apply runs one operation that does not wait.
+	apply(in Input) Output
+	// enqueue starts a waiting acquire or campaign: the answer, or a wait
+	// handle (nil when answered at once) for finish.
+	enqueue(in Input) (Output, any)
+	// finish ends a wait: the grant if it won, else the cancellation's answer.
+	finish(wait any) Output
+	// expire ends a lease as the leader's lease clock does, unseen.
+	expire(id LeaseID) bool
+}
+
 // randomHistory runs the clients of one seed against a fresh reference.
 func randomHistory(t *testing.T, seed uint64) []porcupine.Operation {
 	t.Helper()
-	ref := newReference()
+	return randomHistoryOf(t, seed, newReference())
+}
+
+// randomHistoryOf runs the clients of one seed against srv.
+func randomHistoryOf(t *testing.T, seed uint64, srv randomServer) []porcupine.Operation {
+	t.Helper()
 	rec := NewRecorder()
 	var wg sync.WaitGroup
 	for c := range randomClients {
 		wg.Add(1)
 		go func() { // exits after randomOpsPerClient operations
 			defer wg.Done()
-			cl := &randomClient{id: c, ref: ref, rec: rec, rng: rand.New(rand.NewPCG(seed, uint64(c))), tokens: map[objectKey][]Token{}}
+			cl := &randomClient{id: c, srv: srv, rec: rec, rng: rand.New(rand.NewPCG(seed, uint64(c))), tokens: map[objectKey][]Token{}}
 			for range randomOpsPerClient {
 				cl.step()
 			}
@@ -92,7 +111,7 @@ func randomHistory(t *testing.T, seed uint64) []porcupine.Operation {
 // it has seen per object.
 type randomClient struct {
 	id     int
-	ref    *reference
+	srv    randomServer
 	rec    *Recorder
 	rng    *rand.Rand
 	leases []LeaseID
@@ -134,7 +153,7 @@ func (c *randomClient) step() {
 	var in Input
 	switch p := c.rng.IntN(100); {
 	case p < 3:
-		c.ref.expire(c.lease()) // the leader's lease clock: clients do not see it
+		c.srv.expire(c.lease()) // the leader's lease clock: clients do not see it
 		return
 	case p < 10 || len(c.leases) == 0:
 		in = createLease()
@@ -177,15 +196,15 @@ func (c *randomClient) perform(in Input) {
 	}
 	var out Output
 	if in.Wait && (in.Kind == KindAcquire || in.Kind == KindCampaign) {
-		var w *refWaiter
-		out, w = c.ref.enqueue(in)
+		var w any
+		out, w = c.srv.enqueue(in)
 		if w != nil {
 			runtime.Gosched() // the wait: others may free the lock meanwhile
 			runtime.Gosched()
-			out = c.ref.finish(w)
+			out = c.srv.finish(w)
 		}
 	} else {
-		out = c.ref.apply(in)
+		out = c.srv.apply(in)
 	}
 	runtime.Gosched()
 	switch {

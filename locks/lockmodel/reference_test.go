@@ -199,7 +199,7 @@ func (r *reference) endLease(id LeaseID, idx uint64) {
 
 // enqueue is the first half of a waiting acquire: it grants or refuses at
 // once, or queues the returned waiter.
-func (r *reference) enqueue(in Input) (Output, *refWaiter) {
+func (r *reference) enqueue(in Input) (Output, any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	w := &refWaiter{in: in}
@@ -212,7 +212,8 @@ func (r *reference) enqueue(in Input) (Output, *refWaiter) {
 
 // finish is the second half: the wait ran out. A grant that won the race is
 // the answer; otherwise the wait is cancelled in its own entry.
-func (r *reference) finish(w *refWaiter) Output {
+func (r *reference) finish(wait any) Output {
+	w := wait.(*refWaiter)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if w.granted != 0 {
