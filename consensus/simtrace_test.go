@@ -109,5 +109,8 @@ func (ev traceEvent) String() string {
 	case traceReadState:
 		return fmt.Sprintf("%snode %d read state index %d %s", head, ev.node, ev.a, ev.detail)
 	}
+	if ev.node == None {
+		return head + "fault: " + ev.detail
+	}
 	return fmt.Sprintf("%snode %d %s", head, ev.node, ev.detail)
 }
