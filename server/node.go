@@ -222,7 +222,7 @@ func (n *Node) Run(ctx context.Context) error {
 	go func() { drvErr <- n.drv.Run(drvCtx) }()
 	peerErr := make(chan error, 1)
 	// Exits when the peer server is closed below (or its listener fails).
-	go func() { peerErr <- serveUntilClosed(n.peer, n.peerLn) }()
+	go func() { peerErr <- n.servePeers() }()
 	clientErr := make(chan error, 1)
 	// Exits when the client server is shut down or closed below.
 	go func() { clientErr <- serveUntilClosed(n.client, n.clientLn) }()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -24,8 +25,9 @@ func (n *Node) loadTLS() (serverTLS, clientTLS *tls.Config, err error) {
 }
 
 // peerServer serves the transport's handler over HTTP/2: h2c, or h2 over
-// mutual TLS when serverTLS is set (then peerLn is wrapped in TLS). Raft
-// messages tolerate loss, so shutdown closes it at once rather than draining.
+// mutual TLS when serverTLS is set (servePeers then uses ServeTLS, which
+// negotiates h2 by ALPN). Raft messages tolerate loss, so shutdown closes it
+// at once rather than draining.
 func (n *Node) peerServer(serverTLS *tls.Config) *http.Server {
 	var protos http.Protocols
 	srv := &http.Server{
@@ -40,6 +42,19 @@ func (n *Node) peerServer(serverTLS *tls.Config) *http.Server {
 	}
 	protos.SetHTTP2(true)
 	srv.TLSConfig = serverTLS.Clone()
-	n.peerLn = tls.NewListener(n.peerLn, srv.TLSConfig)
 	return srv
+}
+
+// servePeers serves the peer listener until the server is closed.
+func (n *Node) servePeers() error {
+	var err error
+	if n.peer.TLSConfig != nil {
+		err = n.peer.ServeTLS(n.peerLn, "", "")
+	} else {
+		err = n.peer.Serve(n.peerLn)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
 }

@@ -38,6 +38,11 @@ type Options struct {
 	LogLevel string
 	// Logger, when set, replaces the per-test logger (benchmarks pass a nop).
 	Logger *zap.Logger
+	// PeerCertFile, PeerKeyFile and PeerTrustedCAFile, when set, turn on
+	// mutual TLS between the nodes; every node uses the same certificate.
+	PeerCertFile      string
+	PeerKeyFile       string
+	PeerTrustedCAFile string
 }
 
 // Cluster is N in-process nodes talking real HTTP/2 over loopback, each with
@@ -94,6 +99,10 @@ func Start(tb testing.TB, n int, opts Options) *Cluster {
 	clientLns := make([]net.Listener, n)
 	peerLns := make([]net.Listener, n)
 	var cluster string
+	scheme := "http"
+	if opts.PeerCertFile != "" {
+		scheme = "https"
+	}
 	for i := range n {
 		clientLns[i], peerLns[i] = listen(tb, "127.0.0.1:0"), listen(tb, "127.0.0.1:0")
 		m := &Member{
@@ -105,7 +114,7 @@ func Start(tb testing.TB, n int, opts Options) *Cluster {
 		if i > 0 {
 			cluster += ","
 		}
-		cluster += m.Name + "=http://" + m.PeerAddr
+		cluster += m.Name + "=" + scheme + "://" + m.PeerAddr
 		c.nodes = append(c.nodes, m)
 	}
 	for i, m := range c.nodes {
@@ -117,6 +126,9 @@ func Start(tb testing.TB, n int, opts Options) *Cluster {
 		m.Config.InitialCluster = cluster
 		m.Config.HeartbeatInterval = opts.HeartbeatInterval
 		m.Config.ElectionTimeout = opts.ElectionTimeout
+		m.Config.PeerCertFile = opts.PeerCertFile
+		m.Config.PeerKeyFile = opts.PeerKeyFile
+		m.Config.PeerTrustedCAFile = opts.PeerTrustedCAFile
 		if err := m.Config.Validate(); err != nil {
 			tb.Fatalf("node %s: %v", m.Name, err)
 		}
