@@ -17,6 +17,8 @@ const (
 	// coreStepsMax bounds the messages one stabilize delivers, so a livelock
 	// fails the test instead of hanging it.
 	coreStepsMax = 1 << 20
+	// coreReadysMax bounds the Readys one node hands out in a row.
+	coreReadysMax = 1 << 10
 )
 
 // coreNet is a cluster of cores wired by an in-memory FIFO network.
@@ -100,13 +102,17 @@ func (nw *coreNet) handleReady(id NodeID) {
 	r.Advance(rd)
 }
 
-// flush handles every node's Ready until none has one.
+// flush handles every node's Ready until none has one. HasReady must turn
+// false: a core that keeps reporting work fails the test here.
 func (nw *coreNet) flush() {
 	nw.t.Helper()
 	for again := true; again; {
 		again = false
 		for _, id := range nw.ids {
-			for nw.nodes[id].HasReady() {
+			for n := 0; nw.nodes[id].HasReady(); n++ {
+				if n == coreReadysMax {
+					nw.t.Fatalf("node %d: HasReady() still true after %d Readys", id, n)
+				}
 				nw.handleReady(id)
 				again = true
 			}

@@ -47,12 +47,23 @@ func (r *Raft) maybeSendAppend(to NodeID, sendIfEmpty bool) bool {
 	return true
 }
 
+// sendAppends sends follower to as many MsgApps as its progress allows
+// (one while probing, up to the in-flight window while pipelining), or with
+// sendIfEmpty at least one carrying the commit index.
+func (r *Raft) sendAppends(to NodeID, sendIfEmpty bool) {
+	if !r.maybeSendAppend(to, sendIfEmpty) {
+		return
+	}
+	for r.maybeSendAppend(to, false) {
+	}
+}
+
 // bcastAppend sends every follower what it lacks (or, with sendIfEmpty, at
 // least the commit index).
 func (r *Raft) bcastAppend(sendIfEmpty bool) {
 	for _, id := range r.voters {
 		if id != r.id {
-			r.maybeSendAppend(id, sendIfEmpty)
+			r.sendAppends(id, sendIfEmpty)
 		}
 	}
 }
@@ -165,8 +176,7 @@ func (r *Raft) handleAppendResponse(m Message, pr *progress) error {
 		pr.inflights.freeLE(m.Index)
 	}
 	r.maybeCommit()
-	for r.maybeSendAppend(m.From, false) {
-	}
+	r.sendAppends(m.From, false)
 	return nil
 }
 
@@ -179,7 +189,7 @@ func (r *Raft) handleHeartbeatResponse(m Message, pr *progress) {
 		pr.inflights.freeFirst()
 	}
 	if pr.match < r.log.lastIndex() {
-		r.maybeSendAppend(m.From, pr.state == stateProbe)
+		r.sendAppends(m.From, pr.state == stateProbe)
 	}
 	r.ackRead(pr, m.Context)
 }
