@@ -19,6 +19,18 @@
 //     the persisted entries towards its own match index, so in a one-node cluster
 //     too nothing commits before it is durable.
 //
+// What the core implements (DESIGN.md §3.2): roles follower, pre-candidate,
+// candidate and leader; pre-vote and CheckQuorum, always on, with leader
+// stickiness (a node that heard from a live leader within the election
+// timeout ignores vote requests); one persisted vote per term; AppendEntries
+// with fast backtracking; per-follower probe and pipelined replication with a
+// bounded in-flight window; the current-term commit rule with a no-op entry
+// per new leader; ReadIndex (queued until the leader commits in its term,
+// confirmed by a heartbeat round, dropped when leadership is lost); and
+// ForgetLeader for fast failover. The core never panics on what peers send:
+// Step returns ErrInvalidMessage. Snapshots, membership changes and
+// leadership transfer are later issues.
+//
 // The sub-packages hold what touches the outside world: the bbolt store, the
 // HTTP/2 transport and the driver loop.
 package consensus
