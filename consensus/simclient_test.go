@@ -1,0 +1,173 @@
+package consensus
+
+// This file holds the simulator's clients, which propose and read through
+// whichever node they reach, and the liveness phase: once every fault heals,
+// a leader must commit a proposal and answer a read within simLivenessTicks.
+
+import (
+	"errors"
+	"fmt"
+)
+
+// leaderIndex returns the position of the live leader of the highest term, or -1.
+func (s *simulator) leaderIndex() int {
+	best, bestTerm := -1, Term(0)
+	for i, n := range s.nodes {
+		if !n.up() {
+			continue
+		}
+		if st := n.raft.Status(); st.Role == RoleLeader && (best < 0 || st.Term > bestTerm) {
+			best, bestTerm = i, st.Term
+		}
+	}
+	return best
+}
+
+// clientTarget picks the node a client calls: usually the leader, as a client
+// that follows redirects would, sometimes any live node.
+func (s *simulator) clientTarget() *simNode {
+	if i := s.leaderIndex(); i >= 0 && s.rng.IntN(100) < 80 {
+		return s.nodes[i]
+	}
+	n := s.nodes[s.rng.IntN(len(s.nodes))]
+	if !n.up() {
+		return nil
+	}
+	return n
+}
+
+func (s *simulator) propose() error {
+	s.schedule(s.now+1+simTime(s.rng.Int64N(int64(s.plan.proposeGapMax))), agendaItem{kind: agPropose})
+	if n := s.clientTarget(); n != nil {
+		s.opSeq++
+		_, err := s.proposeOn(n, fmt.Appendf(nil, "p%d", s.opSeq))
+		return err
+	}
+	return nil
+}
+
+// proposeOn proposes data on n; ok is false when n refused it as it may.
+func (s *simulator) proposeOn(n *simNode, data []byte) (ok bool, err error) {
+	index, term, err := n.raft.Propose(data)
+	s.trace.add(traceEvent{step: s.step, at: s.now, kind: tracePropose, node: n.id,
+		detail: fmt.Sprintf("Propose(%q) = (%d, %d, %v)", data, index, term, err)})
+	switch {
+	case err == nil:
+		s.stats.proposals++
+		s.promises.proposed(n.id, index, term, data)
+		if s.healing && s.probe.node == None {
+			s.probe = livenessProbe{node: n.id, index: index, term: term}
+		}
+		return true, s.drain(n)
+	case errors.Is(err, ErrNotLeader), errors.Is(err, ErrProposalDropped), errors.Is(err, ErrNoLeader):
+		return false, nil
+	}
+	return false, fmt.Errorf("node %d: Propose(%q) = %w; want nil, ErrNotLeader or ErrProposalDropped", n.id, data, err)
+}
+
+func (s *simulator) readIndex() error {
+	s.schedule(s.now+1+simTime(s.rng.Int64N(int64(s.plan.readGapMax))), agendaItem{kind: agRead})
+	if n := s.clientTarget(); n != nil {
+		s.opSeq++
+		_, err := s.readOn(n, fmt.Appendf(nil, "r%d", s.opSeq))
+		return err
+	}
+	return nil
+}
+
+// readOn calls ReadIndex(rctx) on n; ok is false when n refused it as it may.
+func (s *simulator) readOn(n *simNode, rctx []byte) (ok bool, err error) {
+	s.reads.invoked(rctx, n.id, s.commitFloor())
+	err = n.raft.ReadIndex(rctx)
+	s.trace.add(traceEvent{step: s.step, at: s.now, kind: traceRead, node: n.id,
+		detail: fmt.Sprintf("ReadIndex(%q) = %v", rctx, err)})
+	switch {
+	case err == nil:
+		return true, s.drain(n)
+	case errors.Is(err, ErrNotLeader), errors.Is(err, ErrProposalDropped), errors.Is(err, ErrNoLeader):
+		return false, nil
+	}
+	return false, fmt.Errorf("node %d: ReadIndex(%q) = %w; want nil, ErrNoLeader or ErrProposalDropped", n.id, rctx, err)
+}
+
+// commitFloor is the highest commit index known anywhere: applied by a node
+// (so acknowledged to its proposer) or known committed by a live node.
+func (s *simulator) commitFloor() Index {
+	floor := s.maxApplied
+	for _, n := range s.nodes {
+		if n.up() {
+			floor = max(floor, n.raft.Status().Commit)
+		}
+	}
+	return floor
+}
+
+// onApplied follows the liveness probe.
+func (s *simulator) onApplied(n *simNode, e Entry) {
+	if p := &s.probe; p.node == n.id && p.index == e.Index {
+		if e.Term == p.term {
+			p.committed = true
+		} else {
+			*p = livenessProbe{} // lost to a new leader: propose again
+		}
+	}
+}
+
+// healAndRecover ends the faults and requires a leader to commit a proposal
+// and answer a read within simLivenessTicks.
+func (s *simulator) healAndRecover() error {
+	s.healing = true
+	s.net.heal()
+	s.net.weather = weatherCalm.params()
+	s.note("HEAL: all links up, calm network, every node restarts")
+	for _, n := range s.nodes {
+		n.arm = crashNone
+		if err := s.restart(n); err != nil {
+			return err
+		}
+	}
+	healed := s.now
+	deadline := s.now + simLivenessTicks*simUnitsPerTick
+	for s.now <= deadline {
+		if s.probe.committed && s.probe.readAnswered {
+			return nil
+		}
+		if err := s.nudgeProbe(); err != nil {
+			return err
+		}
+		if err := s.stepOnce(); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: %d ticks after the heal: proposal committed %v, read answered %v (leader %d)",
+		errLiveness, (s.now-healed)/simUnitsPerTick, s.probe.committed, s.probe.readAnswered, s.leaderIndex()+1)
+}
+
+// nudgeProbe proposes the liveness probe on the leader, and once it is
+// committed asks a random node for a read, until both succeed.
+func (s *simulator) nudgeProbe() error {
+	i := s.leaderIndex()
+	if i < 0 {
+		return nil
+	}
+	p := &s.probe
+	if !p.committed {
+		if p.node != None && s.nodes[p.node-1].up() && s.nodes[p.node-1].raft.Status().Role == RoleLeader {
+			return nil // in flight
+		}
+		p.node = None
+		_, err := s.proposeOn(s.nodes[i], []byte("liveness probe"))
+		return err
+	}
+	if p.readPending != "" && !p.readAnswered && s.step%(simElectionTicks*len(s.nodes)) != 0 {
+		return nil // in flight; asked again now and then in case it was refused
+	}
+	n := s.nodes[s.rng.IntN(len(s.nodes))]
+	s.opSeq++
+	rctx := fmt.Sprintf("liveness read %d", s.opSeq)
+	ok, err := s.readOn(n, []byte(rctx))
+	if ok {
+		p.readPending = rctx
+	}
+	return err
+}
