@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -207,6 +208,17 @@ func (c *Config) Members() []Member {
 	members, err := parseInitialCluster(c.InitialCluster, c.peerScheme())
 	assertf(err == nil, "Members on an unvalidated config: %v", err)
 	return members
+}
+
+// ClusterID names the cluster for the transport: a hash of the member names,
+// so nodes started with different --initial-cluster members refuse each other.
+func (c *Config) ClusterID() string {
+	h := fnv.New64a()
+	for _, m := range c.Members() {
+		h.Write([]byte(m.Name)) // A hash.Hash never returns an error.
+		h.Write([]byte{0})
+	}
+	return strconv.FormatUint(h.Sum64(), 16)
 }
 
 // ElectionTicks is the election timeout in heartbeat intervals (ticks).

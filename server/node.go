@@ -6,12 +6,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 
 	"github.com/labstack/echo/v4"
@@ -351,17 +349,6 @@ func (n *Node) LeaderChanged() <-chan struct{} { return n.drv.LeaderChanged() }
 // StoreStats counts the fsynced writes of the log since New.
 func (n *Node) StoreStats() StoreStats {
 	return StoreStats{Saves: n.store.saves.Load(), Entries: n.store.entries.Load()}
-}
-
-// ClusterID names the cluster for the transport: a hash of the member names,
-// so nodes started with different --initial-cluster members refuse each other.
-func (c *Config) ClusterID() string {
-	h := fnv.New64a()
-	for _, m := range c.Members() {
-		h.Write([]byte(m.Name)) // A hash.Hash never returns an error.
-		h.Write([]byte{0})
-	}
-	return strconv.FormatUint(h.Sum64(), 16)
 }
 
 // randomSeed draws the election jitter seed, so that nodes restarted together
