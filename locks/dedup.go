@@ -16,6 +16,8 @@ type dedupTable struct {
 	// Invariant: len(order)-head == len(records).
 	order []dedupEntry
 	head  int
+	// max is DedupRecordsMax; tests shrink it.
+	max int
 }
 
 type dedupEntry struct {
@@ -24,7 +26,7 @@ type dedupEntry struct {
 }
 
 func newDedupTable() dedupTable {
-	return dedupTable{records: make(map[string]dedupRecord)}
+	return dedupTable{records: make(map[string]dedupRecord), max: DedupRecordsMax}
 }
 
 func (d *dedupTable) get(id string) (dedupRecord, bool) {
@@ -35,7 +37,7 @@ func (d *dedupTable) get(id string) (dedupRecord, bool) {
 // add records id, evicting the oldest record when DedupRecordsMax is reached.
 func (d *dedupTable) add(id string, r dedupRecord) {
 	assertf(d.records[id].index == 0, "request id %q recorded twice", id)
-	for len(d.records) >= DedupRecordsMax {
+	for len(d.records) >= d.max {
 		d.popOldest()
 	}
 	d.records[id] = r

@@ -91,6 +91,11 @@ func TestDedupPruneByIndex(t *testing.T) {
 
 func TestDedupRecordsMax(t *testing.T) {
 	tbl := NewTable()
+	if tbl.dedup.max != DedupRecordsMax {
+		t.Fatalf("NewTable().dedup.max = %d; want DedupRecordsMax %d", tbl.dedup.max, DedupRecordsMax)
+	}
+	const max = 1000 // DedupRecordsMax itself takes long under -race
+	tbl.dedup.max = max
 	h := newHandle()
 	var idx Index
 	apply := func(id string) Result {
@@ -101,19 +106,21 @@ func TestDedupRecordsMax(t *testing.T) {
 		}
 		return tbl.Apply(idx, b)
 	}
-	for i := 0; i <= DedupRecordsMax; i++ {
+	for i := 0; i <= 3*max; i++ { // past 1024 evictions: the order slice compacts
+
 		apply("r" + strconv.Itoa(i))
 	}
-	if n := tbl.Stats().DedupRecords; n != DedupRecordsMax {
-		t.Fatalf("Stats().DedupRecords = %d; want %d", n, DedupRecordsMax)
+	if n := tbl.Stats().DedupRecords; n != max {
+		t.Fatalf("Stats().DedupRecords = %d; want %d", n, max)
 	}
 	if err := tbl.checkInvariants(); err != nil {
 		t.Fatal(err)
 	}
-	if r := apply("r1"); !r.Duplicate {
-		t.Errorf("retry of r1 = %+v; want duplicate", r)
+	oldest, evicted := "r"+strconv.Itoa(2*max+1), "r"+strconv.Itoa(2*max)
+	if r := apply(oldest); !r.Duplicate {
+		t.Errorf("retry of %s = %+v; want duplicate", oldest, r)
 	}
-	if r := apply("r0"); r.Duplicate {
-		t.Errorf("retry of evicted r0 = %+v; want applied anew", r)
+	if r := apply(evicted); r.Duplicate {
+		t.Errorf("retry of evicted %s = %+v; want applied anew", evicted, r)
 	}
 }

@@ -118,8 +118,8 @@ func (d *dedupTable) check(applied Index) error {
 	if n, m := len(d.order)-d.head, len(d.records); n != m {
 		return fmt.Errorf("dedup: %d ids in order, %d records", n, m)
 	}
-	if n := len(d.records); n > DedupRecordsMax {
-		return fmt.Errorf("dedup: %d records, max %d", n, DedupRecordsMax)
+	if n := len(d.records); n > d.max {
+		return fmt.Errorf("dedup: %d records, max %d", n, d.max)
 	}
 	var prev Index
 	for _, e := range d.order[d.head:] {

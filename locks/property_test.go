@@ -19,8 +19,8 @@ import (
 // A failure prints the seed; -locks.seed=N replays it.
 
 var (
-	propSeeds = flag.Int("locks.seeds", 8, "random sequences the property test runs")
-	propSteps = flag.Int("locks.steps", 3000, "commands per random sequence")
+	propSeeds = flag.Int("locks.seeds", 6, "random sequences the property test runs")
+	propSteps = flag.Int("locks.steps", 2000, "commands per random sequence")
 	propSeed  = flag.Uint64("locks.seed", 0, "run only this seed (0 = seeds 1..locks.seeds)")
 )
 

@@ -75,8 +75,8 @@ func (rd *restorer) header() error {
 		return corrupt("%d leases, max %d", h.Leases, lim.leases)
 	case h.Locks < 0 || h.Elections < 0 || h.Locks > lim.locks-h.Elections:
 		return corrupt("%d locks and %d elections, max %d", h.Locks, h.Elections, lim.locks)
-	case h.Dedup < 0 || h.Dedup > DedupRecordsMax:
-		return corrupt("%d dedup records, max %d", h.Dedup, DedupRecordsMax)
+	case h.Dedup < 0 || h.Dedup > rd.t.dedup.max:
+		return corrupt("%d dedup records, max %d", h.Dedup, rd.t.dedup.max)
 	case h.NewestTime < 0:
 		return corrupt("newest time %d is negative", h.NewestTime)
 	case h.ForgottenMax > Token(h.Applied) || h.RemovedIndex > h.Applied:

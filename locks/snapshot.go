@@ -157,6 +157,7 @@ var ErrCorruptSnapshot = errors.New("corrupt snapshot")
 func (t *Table) Restore(r io.Reader) error {
 	n := NewTable()
 	n.limits = t.limits
+	n.dedup.max = t.dedup.max
 	rd := restorer{t: n, dec: codec.NewDecoder(bufio.NewReaderSize(r, snapshotBufferBytes), n.h)}
 	if err := rd.run(); err != nil {
 		return fmt.Errorf("locks: restore: %w", err)

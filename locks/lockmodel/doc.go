@@ -17,7 +17,9 @@
 //  1. A lock or election has at most one holder. A grant needs the lock free
 //     and the lease alive; its token is a log index, so it is greater than
 //     every index the partition saw before (grant tokens, lease ids, terms):
-//     tokens of one lock strictly increase and are never reused.
+//     tokens of one lock strictly increase and are never reused. Across locks
+//     tokens are ordered but not unique: one expiry or revoke entry hands
+//     every lock it frees to that lock's waiter with the same token.
 //  2. Release (resign) with the holder's token (term) frees the lock
 //     (election); any other token gets not_holder (not_leader). Proclaim
 //     needs the leader's term. Fence(N) is valid iff N is the current
@@ -48,9 +50,9 @@
 // into every partition whose operations mention the lease, or form a partition
 // of their own. Checking each partition alone is sound (a correct history is
 // never rejected) but cannot see one lease's expiry across two locks; Check
-// therefore adds linear-time checks over the whole history: every index names
-// one object, indices follow real time across all objects, and a lease proven
-// gone is never proven alive afterwards.
+// therefore adds n log n checks over the whole history: no index is both a
+// created lease's id and a token, indices follow real time across all
+// objects, and a lease proven gone is never proven alive afterwards.
 //
 // Locks and elections are separate name spaces. Record one operation per
 // logical request, spanning the client's retries under one request id, and
