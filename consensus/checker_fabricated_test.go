@@ -321,3 +321,53 @@ func TestCheckerProposalPromise(t *testing.T) {
 		wantErr: `Propose("x") on node 1 = (3, 2)`,
 	}})
 }
+
+func TestCheckerDurableState(t *testing.T) {
+	type step struct {
+		hs   HardState
+		ents []Entry
+	}
+	tests := []struct {
+		name    string
+		steps   []step
+		wantErr string // "" when every step is legal; else the last one fails with it
+	}{{
+		name: "terms grow, votes set once per term, appends and uncommitted rewrites",
+		steps: []step{{hs: HardState{Term: 1, Vote: 2}}, {hs: HardState{Term: 2}}, {hs: HardState{Term: 2, Vote: 3}},
+			{ents: fabLog(1, 2)}, {hs: HardState{Term: 3, Vote: 3, Commit: 1}, ents: fabLog(1, 3)[1:]}},
+	}, {
+		name:    "term goes back",
+		steps:   []step{{hs: HardState{Term: 3}}, {hs: HardState{Term: 2}}},
+		wantErr: "persisted term 2 over term 3",
+	}, {
+		name:    "second vote in a term",
+		steps:   []step{{hs: HardState{Term: 3, Vote: 1}}, {hs: HardState{Term: 3, Vote: 2}}},
+		wantErr: "persisted vote 2 in term 3, after voting 1",
+	}, {
+		name:    "committed entry rewritten",
+		steps:   []step{{hs: HardState{Term: 2, Commit: 2}, ents: fabLog(1, 2)}, {ents: fabLog(1, 3)[1:]}},
+		wantErr: "rewrote committed entry {index 2 term 2",
+	}, {
+		name:    "commit index goes back",
+		steps:   []step{{hs: HardState{Term: 2, Commit: 2}, ents: fabLog(1, 2)}, {hs: HardState{Term: 2, Commit: 1}}},
+		wantErr: "persisted commit index 1 after 2",
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSimulator(simConfig{seed: 1, nodes: 3, profile: profileAny})
+			n := s.nodes[0]
+			for i, st := range tc.steps {
+				err := s.persist(n, Ready{HardState: st.hs, Entries: st.ents})
+				last := i == len(tc.steps)-1
+				switch {
+				case !last || tc.wantErr == "":
+					if err != nil {
+						t.Fatalf("persist(step %d) = %v; want nil", i, err)
+					}
+				case err == nil || !strings.Contains(err.Error(), tc.wantErr):
+					t.Fatalf("persist(step %d) = %v; want an error containing %q", i, err, tc.wantErr)
+				}
+			}
+		})
+	}
+}

@@ -183,7 +183,13 @@ func (s *simulator) handleReady(n *simNode, rd Ready) error {
 // state and entries.
 func (s *simulator) persist(n *simNode, rd Ready) error {
 	if !rd.HardState.IsEmpty() {
+		if err := checkHardState(n, rd.HardState); err != nil {
+			return err
+		}
 		n.storage.SetHardState(rd.HardState)
+	}
+	if err := checkOverwrite(n, rd.Entries); err != nil {
+		return err
 	}
 	if len(rd.Entries) > 0 {
 		if err := n.storage.Append(rd.Entries); err != nil {
@@ -199,10 +205,44 @@ func (s *simulator) persist(n *simNode, rd Ready) error {
 	return s.observeCommit(n, rd.HardState)
 }
 
+// checkHardState checks that hs may replace n's persisted hard state: terms
+// never go back, and a vote once on disk never changes within its term.
+func checkHardState(n *simNode, hs HardState) error {
+	old, err := n.storage.InitialState()
+	if err != nil {
+		return err
+	}
+	if hs.Term < old.Term {
+		return &safetyViolation{checker: "durable state", err: fmt.Errorf("node %d persisted term %d over term %d", n.id, hs.Term, old.Term)}
+	}
+	if hs.Term == old.Term && old.Vote != None && hs.Vote != old.Vote {
+		return &safetyViolation{checker: "durable state", err: fmt.Errorf("node %d persisted vote %d in term %d, after voting %d", n.id, hs.Vote, hs.Term, old.Vote)}
+	}
+	return nil
+}
+
+// checkOverwrite checks that ents rewrite no entry n's disk marks committed.
+func checkOverwrite(n *simNode, ents []Entry) error {
+	for _, e := range ents {
+		if e.Index > n.durableCommit {
+			return nil
+		}
+		old, err := n.storage.Entries(e.Index, e.Index+1, math.MaxUint64)
+		if err != nil {
+			return nil // past the stored log: an append, not a rewrite
+		}
+		if !chkSameEntry(old[0], e) {
+			return &safetyViolation{checker: "durable state", err: fmt.Errorf("node %d rewrote committed entry %s (commit %d) with %s",
+				n.id, chkDescribe(old[0]), n.durableCommit, chkDescribe(e))}
+		}
+	}
+	return nil
+}
+
 // observeCommit reports the entries a persisted commit index newly covers.
 func (s *simulator) observeCommit(n *simNode, hs HardState) error {
 	if hs.Commit < n.durableCommit {
-		return fmt.Errorf("node %d persisted commit index %d after %d", n.id, hs.Commit, n.durableCommit)
+		return &safetyViolation{checker: "durable state", err: fmt.Errorf("node %d persisted commit index %d after %d", n.id, hs.Commit, n.durableCommit)}
 	}
 	for i := n.durableCommit + 1; i <= hs.Commit; i++ {
 		ents, err := n.storage.Entries(i, i+1, math.MaxUint64)
@@ -235,7 +275,7 @@ func (s *simulator) apply(n *simNode, rd Ready) error {
 		term := n.raft.Status().Term
 		for _, e := range rd.CommittedEntries {
 			if e.Index != n.applied+1 {
-				return fmt.Errorf("node %d applied index %d after %d: CommittedEntries skip or repeat", n.id, e.Index, n.applied)
+				return &safetyViolation{checker: "apply order", err: fmt.Errorf("node %d applied index %d after %d: CommittedEntries skip or repeat", n.id, e.Index, n.applied)}
 			}
 			n.applied = e.Index
 			s.view.applied = append(s.view.applied, applyEvent{node: n.id, term: term, entry: e})
