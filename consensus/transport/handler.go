@@ -1,9 +1,9 @@
 package transport
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -100,15 +100,14 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
 	if r.ContentLength > BodyBytesMax {
 		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body is %d bytes, max %d", r.ContentLength, BodyBytesMax)
 	}
-	// Sized from the declared length when there is one: growing a
-	// multi-megabyte buffer by appends costs more than decoding it.
-	size := r.ContentLength
-	if size < 0 {
-		size = ErrorBodyBytesMax
+	limited := http.MaxBytesReader(w, r.Body, BodyBytesMax)
+	var body []byte
+	var err error
+	if r.ContentLength >= 0 {
+		body, err = readDeclared(limited, int(r.ContentLength))
+	} else {
+		body, err = io.ReadAll(limited)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size+1))
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, BodyBytesMax))
-	body := buf.Bytes()
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -117,6 +116,31 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
 		return nil, http.StatusBadRequest, fmt.Errorf("read body: %w", err)
 	}
 	return body, 0, nil
+}
+
+// readDeclared reads a body of n declared bytes into a buffer that ends up
+// exactly n long. It grows by doubling from BodyInitialBytes as bytes arrive,
+// so a sender that declares much and sends little costs at most twice what it
+// sent, and a large body is not copied into a buffer twice its size at the
+// end, as append growth does.
+func readDeclared(r io.Reader, n int) ([]byte, error) {
+	buf := make([]byte, 0, min(n, BodyInitialBytes))
+	for len(buf) < n {
+		if len(buf) == cap(buf) {
+			next := make([]byte, len(buf), min(n, 2*cap(buf)))
+			copy(next, buf)
+			buf = next
+		}
+		got, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+got]
+		if err == io.EOF && len(buf) < n {
+			return nil, fmt.Errorf("body ended after %d of %d bytes: %w", len(buf), n, io.ErrUnexpectedEOF)
+		}
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+	}
+	return buf, nil
 }
 
 // validateBatch checks every message's addressing and type. The core checks

@@ -24,6 +24,12 @@ const (
 	// DecodeDepthMax bounds how deeply msgpack containers may nest in a body.
 	// A batch needs 4: batch, message, entries, entry.
 	DecodeDepthMax = 8
+	// BodyInitialBytes is the buffer the handler starts a body in; it
+	// doubles as bytes arrive, up to the declared length.
+	BodyInitialBytes = 64 << 10
+	// ServerStreamsMax bounds the requests one peer connection may have in
+	// flight at once (a sender has one), and so the bodies read at once.
+	ServerStreamsMax = 16
 	// QueueMessagesMax bounds the messages waiting for one peer. Send drops
 	// beyond it and reports the peer unreachable.
 	QueueMessagesMax = 4096

@@ -28,6 +28,7 @@ func (t *Transport) Serve(ctx context.Context, ln net.Listener) error {
 		ReadHeaderTimeout: ServerReadHeaderTimeout,
 		ReadTimeout:       ServerReadTimeout,
 		IdleTimeout:       ServerIdleTimeout,
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: ServerStreamsMax},
 		ErrorLog:          zap.NewStdLog(t.log.WithOptions(zap.IncreaseLevel(zap.WarnLevel))),
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}

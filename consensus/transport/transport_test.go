@@ -384,3 +384,35 @@ func errorsIs(err, target error) bool {
 	}
 	return errors.Is(err, target)
 }
+
+func TestResetPeerIsReportedDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan struct{})
+	// Exits after resetting the first connection, or when ln is closed.
+	go func() {
+		defer close(done)
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		buf := make([]byte, 64)
+		if _, err := conn.Read(buf); err != nil { // the request has begun
+			t.Errorf("read from client: %v", err)
+		}
+		if err := conn.(*net.TCPConn).SetLinger(0); err != nil { // close with RST
+			t.Errorf("SetLinger(0): %v", err)
+		}
+		conn.Close()
+	}()
+	a := startNode(t, 1, nil)
+	if err := a.tr.AddPeer(2, "http://"+ln.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	a.tr.Send([]consensus.Message{app(1, 2, 1, 1, 10)})
+	<-done
+	waitID(t, "PeerDown", a.down, 2)
+}
