@@ -8,11 +8,14 @@ package boltstore
 // directly on a closed store.
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -231,4 +234,103 @@ func TestOpenAfterCrashBeforeLayout(t *testing.T) {
 	}
 	s := openStore(t, path, Options{})
 	checkView(t, viewOf(t, s), storageView{First: 1, Terms: []consensus.Term{0}})
+}
+
+func TestOpenRefusesDamagedPages(t *testing.T) {
+	// Damage bbolt's own structures rather than values: bbolt either refuses
+	// the file (meta pages) or panics on the pages (tree pages); Open turns
+	// both into ErrCorrupt and never crashes.
+	tests := []struct {
+		name   string
+		damage func(t *testing.T, f *os.File, pageSize, size int64)
+	}{
+		{"both meta pages", func(t *testing.T, f *os.File, pageSize, size int64) {
+			overwrite(t, f, 0, 2*pageSize, 0x5a)
+		}},
+		{"every page after the meta pages", func(t *testing.T, f *os.File, pageSize, size int64) {
+			overwrite(t, f, 2*pageSize, size-2*pageSize, 0xff)
+		}},
+		{"the page type of every tree page", func(t *testing.T, f *os.File, pageSize, size int64) {
+			for _, id := range treePages(t, f.Name()) {
+				// A page header is id (8 bytes), then flags (2 bytes).
+				overwrite(t, f, int64(id)*pageSize+8, 2, 0x7f)
+			}
+		}},
+		{"not a bbolt file at all", func(t *testing.T, f *os.File, pageSize, size int64) {
+			overwrite(t, f, 0, size, 0x00)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := testPath(t)
+			writeHealthyStore(t, path)
+			f, err := os.OpenFile(path, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatalf("OpenFile(%q) = %v", path, err)
+			}
+			info, err := f.Stat()
+			if err != nil {
+				t.Fatalf("Stat() = %v", err)
+			}
+			tc.damage(t, f, int64(os.Getpagesize()), info.Size())
+			if err := f.Close(); err != nil {
+				t.Fatalf("Close() = %v", err)
+			}
+			s, err := Open(path, Options{})
+			if err == nil {
+				t.Errorf("Close() = %v", s.Close())
+				t.Fatalf("Open(%q) of a damaged file = nil; want ErrCorrupt", path)
+			}
+			if !errors.Is(err, ErrCorrupt) || !strings.HasPrefix(err.Error(), "boltstore: "+path+": ") {
+				t.Fatalf("Open(%q) = %v; want ErrCorrupt naming the file", path, err)
+			}
+			t.Logf("Open refused: %v", err)
+			// The refusal released the lock: trying again is refused the same way.
+			if _, err := Open(path, Options{LockWait: 100 * time.Millisecond}); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("second Open(%q) = %v; want ErrCorrupt", path, err)
+			}
+		})
+	}
+}
+
+// treePages returns the ids of the branch and leaf pages of the file, read
+// with bbolt before the damage.
+func treePages(t *testing.T, path string) []int {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, PreLoadFreelist: true})
+	if err != nil {
+		t.Fatalf("bolt.Open(%q) = %v", path, err)
+	}
+	var ids []int
+	err = db.View(func(tx *bolt.Tx) error {
+		for id := 2; ; id++ {
+			info, err := tx.Page(id)
+			if err != nil {
+				return err
+			}
+			if info == nil {
+				return nil
+			}
+			if info.Type == "leaf" || info.Type == "branch" {
+				ids = append(ids, id)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatalf("listing pages of %s: %v", path, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("bolt Close() = %v", err)
+	}
+	if len(ids) == 0 {
+		t.Fatalf("%s has no tree pages", path)
+	}
+	return ids
+}
+
+func overwrite(t *testing.T, f *os.File, off, n int64, b byte) {
+	t.Helper()
+	if _, err := f.WriteAt(bytes.Repeat([]byte{b}, int(n)), off); err != nil {
+		t.Fatalf("WriteAt(%d, %d bytes) = %v", off, n, err)
+	}
 }

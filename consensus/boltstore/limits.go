@@ -26,8 +26,12 @@ const metaValueBytesMax = 256
 const decodeDepthMax = 8
 
 // decodeInitLenMax bounds what the msgpack decoder allocates up front for a
-// container whose length header it has not yet verified against the input.
-const decodeInitLenMax = 64 << 10
+// bin or container whose length header it has not yet checked against the
+// input. It admits the largest real entry in one allocation (a smaller bound
+// makes the decoder grow the buffer chunk by chunk, copying quadratically),
+// and since unframe refuses values above entryValueBytesMax first, a lying
+// header costs at most one allocation of this size before it fails.
+const decodeInitLenMax = entryValueBytesMax
 
 // LockWaitDefault is how long Open waits for the file lock held by another
 // process before it gives up with ErrInUse, when Options.LockWait is zero.

@@ -39,7 +39,7 @@ func TestLimits(t *testing.T) {
 			t.Errorf("largest %T value is %d bytes; want at most metaValueBytesMax %d", v, len(val), metaValueBytesMax)
 		}
 	}
-	if decodeInitLenMax > EntryDataBytesMax {
-		t.Errorf("decodeInitLenMax = %d; want at most EntryDataBytesMax %d", decodeInitLenMax, EntryDataBytesMax)
+	if decodeInitLenMax < EntryDataBytesMax || decodeInitLenMax > entryValueBytesMax {
+		t.Errorf("decodeInitLenMax = %d; want in [EntryDataBytesMax %d, entryValueBytesMax %d]", decodeInitLenMax, EntryDataBytesMax, entryValueBytesMax)
 	}
 }

@@ -26,6 +26,9 @@ const (
 	keySnapshotMeta = "snapshot"
 )
 
+// FileName is the conventional name of the store's file in a node's data dir.
+const FileName = "raft.db"
+
 // Options configures Open.
 type Options struct {
 	// LockWait is how long Open waits for another process to release the
@@ -89,13 +92,15 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	_, statErr := os.Stat(path)
 	created := errors.Is(statErr, os.ErrNotExist)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:      wait,
-		NoSync:       opts.noSync,
-		FreelistType: bolt.FreelistMapType,
-	})
+	db, err := openBolt(path, wait, opts.noSync)
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s", ErrInUse, path)
+	}
+	if errors.Is(err, ErrCorrupt) {
+		return nil, fmt.Errorf("boltstore: %s: %w", path, err)
+	}
+	if isBoltCorruption(err) {
+		return nil, fmt.Errorf("boltstore: %s: %v: %w", path, err, ErrCorrupt)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
@@ -118,7 +123,7 @@ func Open(path string, opts Options) (*Store, error) {
 func (s *Store) init(syncDir bool) error {
 	start := time.Now()
 	var fresh bool
-	if err := s.db.View(func(tx *bolt.Tx) error {
+	if err := s.viewGuarded(func(tx *bolt.Tx) error {
 		var err error
 		fresh, err = s.checkLayout(tx)
 		return err
@@ -136,7 +141,7 @@ func (s *Store) init(syncDir bool) error {
 			return fmt.Errorf("boltstore: %s: %w", s.path, err)
 		}
 	}
-	if err := s.db.View(s.load); err != nil {
+	if err := s.viewGuarded(s.load); err != nil {
 		return err
 	}
 	s.log.Info("log verified",
@@ -185,6 +190,52 @@ func (s *Store) createLayout(tx *bolt.Tx) error {
 	}
 	_, err = tx.CreateBucket([]byte(bucketLog))
 	return err
+}
+
+// openBolt opens the bbolt file. bbolt panics while loading a damaged
+// freelist instead of returning an error; the panic becomes ErrCorrupt, and
+// the file it opened is closed so its lock is released (its mapping, if any,
+// stays until the process exits, which a node refusing to start soon does).
+func openBolt(path string, wait time.Duration, noSync bool) (db *bolt.DB, err error) {
+	var file *os.File
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("bbolt: %v: %w", r, ErrCorrupt)
+			if file != nil {
+				err = errors.Join(err, unlockFile(file), file.Close())
+			}
+		}
+	}()
+	return bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:      wait,
+		NoSync:       noSync,
+		FreelistType: bolt.FreelistMapType,
+		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			file = f
+			return f, err
+		},
+	})
+}
+
+// viewGuarded runs fn in a read transaction during Open. bbolt panics on
+// some damaged pages (a bad page type, an impossible page id) instead of
+// returning an error; at Open that is a file to refuse, not a crash, so the
+// panic becomes ErrCorrupt. db.View rolls the transaction back on a panic.
+func (s *Store) viewGuarded(fn func(*bolt.Tx) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("boltstore: %s: bbolt: %v: %w", s.path, r, ErrCorrupt)
+		}
+	}()
+	return s.db.View(fn)
+}
+
+// isBoltCorruption reports whether bbolt refused the file itself as damaged.
+func isBoltCorruption(err error) bool {
+	return errors.Is(err, bolterrors.ErrInvalid) ||
+		errors.Is(err, bolterrors.ErrChecksum) ||
+		errors.Is(err, bolterrors.ErrVersionMismatch)
 }
 
 func syncDirectory(dir string) error {
