@@ -144,8 +144,13 @@ func TestElectionObserveReconnects(t *testing.T) {
 		fmt.Fprintf(w, ": hi\n\ndata: %s\n\n", b)
 	}}
 	h.install(node)
-	watcher := NewElection(newTestSession(t, ctx, eps), name)
-	watcher.s.c.retry.min, watcher.s.c.retry.max = time.Millisecond, 10*time.Millisecond
+	wc := fastRetries(newTestClient(t, eps))
+	ws, err := NewSession(ctx, wc, WithTTL(5*time.Second))
+	if err != nil {
+		t.Fatalf("NewSession() = %v", err)
+	}
+	t.Cleanup(func() { _ = ws.Close() })
+	watcher := NewElection(ws, name)
 	octx, stop := context.WithCancel(ctx)
 	events := watcher.Observe(octx)
 	defer func() {

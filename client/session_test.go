@@ -68,14 +68,14 @@ func TestSessionOutlivesTTL(t *testing.T) {
 	log := recordSends(c)
 	ttl := time.Second
 	if !realServer() {
-		ttl = 150 * time.Millisecond
+		ttl = 500 * time.Millisecond
 	}
 	s, err := NewSession(ctx, c, WithTTL(ttl))
 	if err != nil {
 		t.Fatalf("NewSession(ttl %v) = %v", ttl, err)
 	}
 	start := time.Now()
-	waitUntil(t, ctx, "four acknowledged keepalives", func() bool { return len(log.acked()) >= 4 })
+	waitUntil(t, ctx, "four acknowledged keepalives", func() bool { return len(log.acked()) >= 4 || s.alive() != nil })
 	select {
 	case <-s.Done():
 		t.Fatalf("Done closed after %v with keepalives acknowledged: %v", time.Since(start), s.Err())
@@ -130,13 +130,18 @@ func TestSessionDoneBeforeServerExpiry(t *testing.T) {
 			node := startFake(t)
 			c := fastRetries(newTestClient(t, []string{node.URL()}))
 			log := recordSends(c)
-			const ttl = 300 * time.Millisecond
+			// Short enough to run fast, long enough that a loaded machine
+			// (2 CPUs at load 20 with -race, measured) answers keepalives in time.
+			const ttl = 500 * time.Millisecond
 			s, err := NewSession(ctx, c, WithTTL(ttl))
 			if err != nil {
 				t.Fatalf("NewSession() = %v", err)
 			}
 			t.Cleanup(func() { _ = s.Close() })
-			waitUntil(t, ctx, "three acknowledged keepalives", func() bool { return len(log.acked()) >= 3 })
+			waitUntil(t, ctx, "three acknowledged keepalives", func() bool { return len(log.acked()) >= 3 || s.alive() != nil })
+			if err := s.alive(); err != nil {
+				t.Fatalf("session lost while keepalives were answered: %v", err)
+			}
 			(&faultHook{n: 1 << 30, sub: "/keepalive", fault: tc.fault}).install(node)
 			waitClosed(t, s.Done(), 5*time.Second, "Done")
 			closed := time.Now()
