@@ -28,7 +28,7 @@ var (
 	flagSimNodes = flag.Int("sim.nodes", 0, "simulator: cluster size 3, 5 or 7; 0 picks by seed")
 	flagSimSteps = flag.Int("sim.steps", 0, "simulator: steps of the fault phase; 0 means the default")
 	flagSimBug   = flag.String("sim.bug", "", "simulator: turn on a test-only bug: figure8, uptodate or forgetvote")
-	flagSimProf  = flag.String("sim.profile", "", "simulator: force a fault profile: mixed, churn or storm")
+	flagSimProf  = flag.String("sim.profile", "", "simulator: force a fault profile: mixed, churn, storm or steady")
 	flagSimTrace = flag.Int("sim.trace", 60, "simulator: trace events printed with a failure")
 )
 

@@ -143,6 +143,10 @@ func (s *simulator) healAndRecover() error {
 		errLiveness, (s.now-healed)/simUnitsPerTick, s.probe.committed, s.probe.readAnswered, s.leaderIndex()+1)
 }
 
+// livenessReadPrefix starts the request context of every liveness read; the
+// heal phase ends when any of them is answered.
+const livenessReadPrefix = "liveness read "
+
 // nudgeProbe proposes the liveness probe on the leader, and once it is
 // committed asks a random node for a read, until both succeed.
 func (s *simulator) nudgeProbe() error {
@@ -159,15 +163,14 @@ func (s *simulator) nudgeProbe() error {
 		_, err := s.proposeOn(s.nodes[i], []byte("liveness probe"))
 		return err
 	}
-	if p.readPending != "" && !p.readAnswered && s.step%(simElectionTicks*len(s.nodes)) != 0 {
-		return nil // in flight; asked again now and then in case it was refused
+	if p.readAsked && s.now-p.readAskedAt < simElectionTicks*simUnitsPerTick {
+		return nil // in flight; asked again each election timeout in case it was refused or lost
 	}
 	n := s.nodes[s.rng.IntN(len(s.nodes))]
 	s.opSeq++
-	rctx := fmt.Sprintf("liveness read %d", s.opSeq)
-	ok, err := s.readOn(n, []byte(rctx))
+	ok, err := s.readOn(n, fmt.Appendf(nil, "%s%d", livenessReadPrefix, s.opSeq))
 	if ok {
-		p.readPending = rctx
+		p.readAsked, p.readAskedAt = true, s.now
 	}
 	return err
 }

@@ -60,6 +60,9 @@ const (
 	// profileElectionStorm bounces leaders (crash, restart at once) so that
 	// several nodes campaign in one term, and crashes voters around their grants.
 	profileElectionStorm
+	// profileSteady keeps clients busy over a lossy, reordering network with
+	// rare crashes: long logs, pipelining and log repair after partitions.
+	profileSteady
 	// profileAny lets the seed choose.
 	profileAny
 )
@@ -72,6 +75,8 @@ func (p planProfile) String() string {
 		return "churn"
 	case profileElectionStorm:
 		return "storm"
+	case profileSteady:
+		return "steady"
 	}
 	return ""
 }
@@ -83,13 +88,13 @@ func parsePlanProfile(s string) (planProfile, error) {
 			return p, nil
 		}
 	}
-	return profileAny, fmt.Errorf("unknown -sim.profile %q; want mixed, churn or storm", s)
+	return profileAny, fmt.Errorf("unknown -sim.profile %q; want mixed, churn, storm or steady", s)
 }
 
 // newFaultPlan draws a plan; profile, when not profileAny, overrides the drawn one.
 func newFaultPlan(rng *rand.Rand, profile planProfile) faultPlan {
 	p := faultPlan{
-		profile:        simPick(rng, profileMixed, profileMixed, profileLeaderChurn, profileElectionStorm),
+		profile:        simPick(rng, profileMixed, profileMixed, profileLeaderChurn, profileElectionStorm, profileSteady),
 		heartbeatTicks: simPick(rng, 1, 2, 3),
 		maxMsgBytes:    simPick[uint64](rng, 1, 200, 0),
 		maxInflight:    simPick(rng, 1, 4, 0),
@@ -117,6 +122,12 @@ func newFaultPlan(rng *rand.Rand, profile planProfile) faultPlan {
 	case profileElectionStorm:
 		p.voteCrashPct, p.bouncePct = 70, 80
 		p.weather = weatherCalm
+	case profileSteady:
+		p.faultGapMax = simPick[simTime](rng, 10, 20) * simUnitsPerTick
+		p.proposeGapMax = simPick[simTime](rng, 5, 10)
+		p.readGapMax = 2 * simUnitsPerTick
+		p.voteCrashPct, p.leaderCrashPct, p.repairCrashPct, p.bouncePct = 0, 0, 0, 0
+		p.weather = weatherLossy
 	}
 	return p
 }

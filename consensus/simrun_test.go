@@ -5,6 +5,7 @@ package consensus
 // check of every property after each step.
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -67,7 +68,8 @@ type livenessProbe struct {
 	index        Index
 	term         Term
 	committed    bool
-	readPending  string // the rctx of the read in flight, "" when none
+	readAsked    bool
+	readAskedAt  simTime // when the last liveness read was asked
 	readAnswered bool
 }
 
@@ -235,7 +237,7 @@ func (s *simulator) check() error {
 		}
 	}
 	for _, r := range s.view.reads {
-		if string(r.rs.RequestCtx) == s.probe.readPending {
+		if bytes.HasPrefix(r.rs.RequestCtx, []byte(livenessReadPrefix)) {
 			s.probe.readAnswered = true
 		}
 	}

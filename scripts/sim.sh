@@ -7,7 +7,7 @@
 #   -first F    the first seed (default 1), to split a long campaign into ranges
 #   -nodes K    cluster size 3, 5 or 7 (default: by seed, 3/5/7 in turn)
 #   -steps S    steps of each run's fault phase (default: the test's, 3000)
-#   -profile P  force a fault profile: mixed, churn or storm (default: by seed)
+#   -profile P  force a fault profile: mixed, churn, storm or steady (default: by seed)
 #   -bug B      turn on a test-only bug (figure8, uptodate, forgetvote): runs should fail
 #   -race       build with the race detector (about 20x slower)
 #
