@@ -58,7 +58,7 @@ type Options struct {
 	Step func(consensus.Message)
 	// ReportUnreachable, when set, is told that a message to a peer was
 	// dropped (queue full, peer failing, request failed), at most once per
-	// peer per Send call and once per failed request.
+	// peer per Send call and once per failed request. It must not block.
 	ReportUnreachable func(consensus.NodeID)
 	// PeerDown, when set, is told that a request to a peer failed because
 	// its connection was refused or reset: the peer's process is probably

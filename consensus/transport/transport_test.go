@@ -235,7 +235,8 @@ func TestHangingPeerDoesNotDelayOthers(t *testing.T) {
 }
 
 func TestRefusedPeerIsReportedDown(t *testing.T) {
-	a := startNode(t, 1, nil)
+	a, b := startNode(t, 1, nil), startNode(t, 3, nil)
+	connect(t, a, b)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -248,9 +249,26 @@ func TestRefusedPeerIsReportedDown(t *testing.T) {
 	a.tr.Send([]consensus.Message{{Type: consensus.MsgHeartbeat, From: 1, To: 2, Term: 1}})
 	waitID(t, "PeerDown", a.down, 2)
 	waitID(t, "ReportUnreachable", a.unreachable, 2)
+	// The live peer is served while the dead one fails and backs off.
+	for i := 0; i < 5; i++ {
+		a.tr.Send([]consensus.Message{
+			{Type: consensus.MsgHeartbeat, From: 1, To: 2, Term: 1},
+			{Type: consensus.MsgHeartbeat, From: 1, To: 3, Term: consensus.Term(i)},
+		})
+		if m := receive(t, b, 1)[0]; m.Term != consensus.Term(i) {
+			t.Fatalf("node 3 received term %d; want %d", m.Term, i)
+		}
+	}
+	// The sender counts a batch once the answer is back, after Step ran.
+	ctx, cancel := context.WithTimeout(context.Background(), testDeadline)
+	defer cancel()
+	waitUntil(t, ctx, func() bool { return a.tr.Stats().Peers[1].SentMessages == 5 })
 	st := a.tr.Stats()
-	if len(st.Peers) != 1 || st.Peers[0].Failures == 0 || st.Peers[0].DroppedMessages == 0 {
-		t.Errorf("Stats().Peers = %+v; want one peer with failures and drops", st.Peers)
+	if len(st.Peers) != 2 || st.Peers[0].Failures == 0 || st.Peers[0].DroppedMessages == 0 {
+		t.Errorf("Stats().Peers = %+v; want peer 2 with failures and drops", st.Peers)
+	}
+	if st.Peers[1].Failures != 0 || st.Peers[1].SentMessages != 5 {
+		t.Errorf("Stats().Peers[1] = %+v; want 5 sent to peer 3 and no failures", st.Peers[1])
 	}
 }
 
@@ -258,13 +276,14 @@ func TestFullQueueDropsAndReportsUnreachable(t *testing.T) {
 	entered := make(chan struct{})
 	release := make(chan struct{})
 	var once sync.Once
-	b := startNode(t, 2, nil)
 	// b's Step blocks on its first message, holding a's only request open.
-	step := b.tr.opts.Step
-	b.tr.opts.Step = func(m consensus.Message) {
-		once.Do(func() { close(entered); <-release })
-		step(m)
-	}
+	b := startNode(t, 2, func(o *Options) {
+		step := o.Step
+		o.Step = func(m consensus.Message) {
+			once.Do(func() { close(entered); <-release })
+			step(m)
+		}
+	})
 	a := startNode(t, 1, nil)
 	connect(t, a, b)
 	defer once.Do(func() {}) // never block if the test fails early
