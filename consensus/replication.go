@@ -181,15 +181,19 @@ func (r *Raft) handleAppendResponse(m Message, pr *progress) error {
 }
 
 // handleHeartbeatResponse unpauses a probing follower, frees a slot of a full
-// window whose acknowledgements may be lost, resumes sending what the
-// follower lacks, and counts the response towards pending reads.
+// window whose acknowledgements may be lost, resumes sending to a follower
+// that lags, and counts the response towards pending reads.
 func (r *Raft) handleHeartbeatResponse(m Message, pr *progress) {
 	pr.probeSent = false
 	if pr.state == stateReplicate && pr.inflights.full() {
 		pr.inflights.freeFirst()
 	}
 	if pr.match < r.log.lastIndex() {
-		r.sendAppends(m.From, pr.state == stateProbe)
+		// Even with nothing new to send: a pipelined MsgApp may have been
+		// lost, and an empty MsgApp at next-1 then draws the rejection that
+		// moves the follower to probe. Without it a lagging follower waits
+		// for the next proposal, which may never come.
+		r.sendAppends(m.From, true)
 	}
 	r.ackRead(pr, m.Context)
 }

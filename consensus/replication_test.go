@@ -76,3 +76,32 @@ func TestDuplicateAppendNeverTruncates(t *testing.T) {
 		t.Fatalf("log terms after a duplicate = %v; want [1 1 1 1]", got)
 	}
 }
+
+func TestLostPipelinedAppendRecoversWithoutNewProposals(t *testing.T) {
+	// Node 3 is down, so commitment needs node 2. The only MsgApp carrying
+	// the proposal to node 2 is lost while node 2 pipelines; no further
+	// proposal comes. Heartbeat responses must expose the gap (an empty
+	// MsgApp at next-1 draws a rejection) so the entry still commits.
+	nw := newCoreNet(t, 3)
+	nw.elect(1)
+	nw.propose(1, "warm")
+	nw.cut[3] = true
+	lost := false
+	nw.tap = func(m Message) bool {
+		if m.Type == MsgApp && m.To == 2 && len(m.Entries) > 0 && !lost {
+			lost = true
+			return false
+		}
+		return true
+	}
+	i := nw.propose(1, "x")
+	if !lost {
+		t.Fatalf("no MsgApp to node 2 was dropped")
+	}
+	for n := 0; n < 3*coreHeartbeatTicks; n++ {
+		nw.tick(1, 2)
+	}
+	if got := nw.nodes[1].Status().Commit; got < i {
+		t.Fatalf("Commit = %d; want >= %d", got, i)
+	}
+}
