@@ -139,21 +139,37 @@ func encodeCommand(h *codec.MsgpackHandle, c *Command) ([]byte, error) {
 // DecodeCommand decodes and validates the bytes of one command, as Apply
 // does. It is safe for concurrent use.
 func DecodeCommand(data []byte) (Command, error) {
-	return decodeCommand(newHandle(), data)
+	return newCommandDecoder().decode(data)
 }
 
-func decodeCommand(h *codec.MsgpackHandle, data []byte) (Command, error) {
-	var c Command
-	if len(data) > CommandBytesMax {
-		return c, errorf(ErrTooLarge, "command is %d bytes, max %d", len(data), CommandBytesMax)
+// commandDecoder decodes commands, reusing one codec decoder (its setup
+// costs more than decoding a small command).
+type commandDecoder struct {
+	dec *codec.Decoder
+	c   Command // decoded into, so the codec's pointer does not allocate
+}
+
+func newCommandDecoder() *commandDecoder {
+	return &commandDecoder{dec: codec.NewDecoderBytes([]byte{}, newHandle())}
+}
+
+func (cd *commandDecoder) decode(data []byte) (Command, error) {
+	if len(data) == 0 {
+		return Command{}, errorf(ErrInvalidArgument, "decode command: empty")
 	}
-	dec := codec.NewDecoderBytes(data, h)
-	if err := dec.Decode(&c); err != nil {
+	if len(data) > CommandBytesMax {
+		return Command{}, errorf(ErrTooLarge, "command is %d bytes, max %d", len(data), CommandBytesMax)
+	}
+	cd.c = Command{}
+	cd.dec.ResetBytes(data)
+	if err := cd.dec.Decode(&cd.c); err != nil {
 		return Command{}, errorf(ErrInvalidArgument, "decode command: %v", err)
 	}
-	if n := dec.NumBytesRead(); n != len(data) {
+	if n := cd.dec.NumBytesRead(); n != len(data) {
 		return Command{}, errorf(ErrInvalidArgument, "decode command: %d trailing bytes", len(data)-n)
 	}
+	c := cd.c
+	cd.c = Command{} // drop references to the decoded strings
 	if err := ValidateCommand(c); err != nil {
 		return Command{}, err
 	}

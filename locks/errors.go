@@ -94,7 +94,9 @@ func errorf(sentinel error, format string, args ...any) error {
 }
 
 // assertf panics when cond is false. It guards programmer errors only, never
-// bytes that came from a command or a snapshot.
+// bytes that came from a command or a snapshot. Its arguments are boxed
+// before the call, which allocates; on Apply's hot path the check is written
+// `if !cond { assertf(false, ...) }` so only a failure pays for them.
 func assertf(cond bool, format string, args ...any) {
 	if !cond {
 		panic(fmt.Sprintf("invariant violated: "+format, args...))

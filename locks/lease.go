@@ -20,7 +20,9 @@ func (t *Table) newLease(index Index, ttl Duration, single bool) (*lease, error)
 		ttl = TTLDefault
 	}
 	id := LeaseID(index)
-	assertf(t.leases[id] == nil, "lease %d created twice", id)
+	if t.leases[id] != nil {
+		assertf(false, "lease %d created twice", id)
+	}
 	ls := &lease{id: id, ttl: ttl, grantedAt: t.now, single: single}
 	t.leases[id] = ls
 	t.touchLease(index, ls)
@@ -85,9 +87,6 @@ func (ls *lease) removeHolding(name string, election, waiting bool) {
 			ls.objs[i] = ls.objs[last]
 			ls.objs[last] = holding{}
 			ls.objs = ls.objs[:last]
-			if len(ls.objs) == 0 {
-				ls.objs = nil
-			}
 			return
 		}
 	}

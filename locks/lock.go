@@ -69,7 +69,9 @@ func (t *Table) enqueue(index Index, c *Command, ls *lease, lk *lock) Result {
 
 // grant makes ls the holder of the free lk with token = index.
 func (t *Table) grant(index Index, name string, election bool, lk *lock, ls *lease, owner, value string) {
-	assertf(lk.holder.Token == 0, "grant of %s %q held with token %d", objectKind(election), name, lk.holder.Token)
+	if lk.holder.Token != 0 {
+		assertf(false, "grant of %s %q held with token %d", objectKind(election), name, lk.holder.Token)
+	}
 	lk.holder = Holder{LeaseID: ls.id, Owner: owner, Value: value, Token: Token(index), AcquiredAt: t.now}
 	ls.objs = append(ls.objs, holding{name: name, election: election})
 	t.touchLock(index, name, election, lk)
@@ -135,7 +137,9 @@ func (t *Table) removeWaiter(index Index, name string, election bool, lk *lock, 
 func (t *Table) releaseHeld(index Index, name string, election bool, lk *lock) Result {
 	id := lk.holder.LeaseID
 	ls := t.leases[id]
-	assertf(ls != nil, "%s %q held by absent lease %d", objectKind(election), name, id)
+	if ls == nil {
+		assertf(false, "%s %q held by absent lease %d", objectKind(election), name, id)
+	}
 	if ls.single {
 		return Result{LeaseID: id, Released: t.dropLease(index, ls)}
 	}

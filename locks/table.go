@@ -9,7 +9,8 @@ import (
 // changes only through Apply and Restore, never reads a clock, and is not safe
 // for concurrent use: its owner serializes every call.
 type Table struct {
-	h *codec.MsgpackHandle
+	h   *codec.MsgpackHandle
+	dec *commandDecoder
 	// limits are the table-size bounds, LocksMax and friends; tests shrink
 	// them to reach the refusals.
 	limits tableLimits
@@ -89,6 +90,7 @@ type waiter struct {
 func NewTable() *Table {
 	return &Table{
 		h:         newHandle(),
+		dec:       newCommandDecoder(),
 		limits:    tableLimits{locks: LocksMax, leases: LeasesMax, waiters: WaitersMax},
 		leases:    make(map[LeaseID]*lease),
 		locks:     make(map[string]*lock),
@@ -105,10 +107,12 @@ func NewTable() *Table {
 // nothing. A command with a request id applied before returns the first
 // result (Duplicate set) and changes nothing.
 func (t *Table) Apply(index Index, data []byte) Result {
-	assertf(index > t.applied, "apply index %d not above applied %d", index, t.applied)
+	if index <= t.applied {
+		assertf(false, "apply index %d not above applied %d", index, t.applied)
+	}
 	t.applied = index
 	t.changes = t.changes[:0]
-	c, err := decodeCommand(t.h, data)
+	c, err := t.dec.decode(data)
 	if err != nil {
 		return Result{Err: err}
 	}
