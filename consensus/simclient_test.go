@@ -26,12 +26,12 @@ func (s *simulator) leaderIndex() int {
 // clientTarget picks the node a client calls: usually the leader, as a client
 // that follows redirects would, sometimes any live node.
 func (s *simulator) clientTarget() *simNode {
-	if i := s.leaderIndex(); i >= 0 && s.rng.IntN(100) < 80 {
-		return s.nodes[i]
-	}
 	n := s.nodes[s.rng.IntN(len(s.nodes))]
-	if !n.up() {
-		return nil
+	if i := s.leaderIndex(); i >= 0 && s.rng.IntN(100) < 80 {
+		n = s.nodes[i]
+	}
+	if !n.up() || n.paused(s.now) {
+		return nil // the call would hang; the client gives up
 	}
 	return n
 }
@@ -122,6 +122,7 @@ func (s *simulator) healAndRecover() error {
 	s.note("HEAL: all links up, calm network, every node restarts")
 	for _, n := range s.nodes {
 		n.arm = crashNone
+		n.pausedUntil = 0
 		if err := s.restart(n); err != nil {
 			return err
 		}

@@ -156,8 +156,10 @@ func (s *simulator) fault() {
 	case r < 37:
 		s.net.heal()
 		s.note("heal all links")
-	case r < 62:
+	case r < 55:
 		s.crashSome()
+	case r < 62:
+		s.pauseSome()
 	case r < 74:
 		k := weatherKind(s.rng.IntN(int(weatherKinds)))
 		s.net.weather = k.params()
@@ -365,6 +367,23 @@ func (s *simulator) restartDelay() simTime {
 	default:
 		return simTime(5+s.rng.IntN(6)) * simElectionTicks * simUnitsPerTick
 	}
+}
+
+// pauseSome stops the leader or a random node for a while, as a long GC pause
+// or SIGSTOP would: it keeps its volatile state, neither ticks nor reads its
+// messages (they wait for it), and resumes believing what it believed, often
+// a leadership that has meanwhile passed to another node.
+func (s *simulator) pauseSome() {
+	i := s.leaderIndex()
+	if i < 0 || s.rng.IntN(2) == 0 {
+		i = s.rng.IntN(len(s.nodes))
+	}
+	n := s.nodes[i]
+	if !n.up() || n.paused(s.now) {
+		return
+	}
+	n.pausedUntil = s.now + simTime(1+s.rng.IntN(4*simElectionTicks))*simUnitsPerTick
+	s.note(fmt.Sprintf("pause node %d for %d ticks", n.id, (n.pausedUntil-s.now)/simUnitsPerTick))
 }
 
 // restartSome restarts a random crashed node ahead of its schedule.

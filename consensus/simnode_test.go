@@ -61,11 +61,16 @@ type simNode struct {
 	armRestart simTime
 	// soft is the last role and leader the core reported.
 	soft SoftState
+	// pausedUntil is when a paused node resumes; it neither ticks nor
+	// receives before then.
+	pausedUntil simTime
 	// unreachable collects the peers a Ready's messages could not reach.
 	unreachable []NodeID
 }
 
 func (n *simNode) up() bool { return n.raft != nil }
+
+func (n *simNode) paused(now simTime) bool { return now < n.pausedUntil }
 
 // start creates the node's core from its storage.
 func (s *simulator) start(n *simNode) error {
@@ -95,6 +100,7 @@ func (s *simulator) start(n *simNode) error {
 	}
 	n.raft = r
 	n.applied = 0
+	n.pausedUntil = 0
 	n.soft = SoftState{}
 	return s.drain(n)
 }

@@ -184,6 +184,10 @@ func (s *simulator) dispatch() error {
 func (s *simulator) deliver() error {
 	m, ok := s.net.deliver()
 	n := s.nodes[m.To-1]
+	if ok && n.up() && n.paused(s.now) {
+		s.net.queue.push(n.pausedUntil, m) // waits in the socket buffer
+		return nil
+	}
 	if !ok || !n.up() {
 		s.trace.add(traceEvent{step: s.step, at: s.now, kind: traceLost, node: m.To, msg: m})
 		return nil
@@ -199,7 +203,7 @@ func (s *simulator) deliver() error {
 func (s *simulator) tick(id NodeID) error {
 	s.schedule(s.now+simUnitsPerTick, agendaItem{kind: agTick, node: id})
 	n := s.nodes[id-1]
-	if !n.up() {
+	if !n.up() || n.paused(s.now) {
 		return nil
 	}
 	s.trace.add(traceEvent{step: s.step, at: s.now, kind: traceTick, node: id})
