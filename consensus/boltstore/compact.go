@@ -50,5 +50,6 @@ func (s *Store) Compact(upTo consensus.Index, t consensus.Term) error {
 		return err
 	}
 	s.idx.compact(upTo, t)
+	s.tail.compacted(upTo)
 	return nil
 }

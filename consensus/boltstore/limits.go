@@ -58,3 +58,9 @@ const entriesPreallocMax = 256
 // grow at the end (a truncation deletes the tail first), so pages can be
 // packed nearly full, like bbolt advises for sequential inserts.
 const logFillPercent = 0.95
+
+// tailCacheBytesMax bounds the entries (by consensus.Entry.Size) the store
+// keeps in memory after writing them. The core reads recent entries twice
+// soon after they are written, to send them to followers and to apply them
+// once committed; this many bytes cover many Readies of a busy node.
+const tailCacheBytesMax = 8 << 20

@@ -45,6 +45,7 @@ func (s *Store) Save(hs consensus.HardState, ents []consensus.Entry) error {
 		for i := range ents {
 			s.idx.append(ents[i].Index, ents[i].Term)
 		}
+		s.tail.saved(ents)
 	}
 	return nil
 }

@@ -61,9 +61,10 @@ type Store struct {
 	failed error
 	// hs is the stored hard state.
 	// Invariant: hs.Commit <= idx.last.
-	hs  consensus.HardState
-	idx logIndex
-	fr  *framer
+	hs   consensus.HardState
+	idx  logIndex
+	tail tailCache
+	fr   *framer
 
 	// beforeCommit, when set (tests only), runs after a write transaction is
 	// filled and before it commits; an error rolls the transaction back, as a
@@ -304,8 +305,10 @@ func (s *Store) Term(i consensus.Index) (consensus.Term, error) {
 }
 
 // Entries implements consensus.Storage: the entries in [lo, hi), at least one
-// when lo < hi, stopping before their total Size exceeds maxBytes. It reads
-// through one bbolt read transaction; the returned entries are copies.
+// when lo < hi, stopping before their total Size exceeds maxBytes. Recently
+// written entries come from memory, older ones through one bbolt read
+// transaction. The returned slice is the caller's; the Data of its entries
+// may be shared with the store and must not be modified.
 func (s *Store) Entries(lo, hi consensus.Index, maxBytes uint64) ([]consensus.Entry, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -322,6 +325,15 @@ func (s *Store) Entries(lo, hi consensus.Index, maxBytes uint64) ([]consensus.En
 	if lo == hi {
 		return nil, nil
 	}
+	if ents, ok := s.tail.read(lo, hi, maxBytes); ok {
+		return ents, nil
+	}
+	return s.entriesFromDisk(lo, hi, maxBytes)
+}
+
+// entriesFromDisk is Entries through a bbolt read transaction, for a range
+// the cache checked is stored. s.mu is held (read).
+func (s *Store) entriesFromDisk(lo, hi consensus.Index, maxBytes uint64) ([]consensus.Entry, error) {
 	var ents []consensus.Entry
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error

@@ -363,3 +363,43 @@ func TestOpenOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestTailCache(t *testing.T) {
+	s := openStore(t, testPath(t), Options{})
+	const big = 1 << 20
+	mustSave(t, s, consensus.HardState{Term: 1}, nil)
+	var want []consensus.Entry
+	for i := consensus.Index(1); i <= 12; i++ {
+		ents := makeEntriesSized(i, i, 1, big)
+		want = append(want, makeEntriesSized(i, i, 1, big)...)
+		mustSave(t, s, consensus.HardState{}, ents)
+		// The caller's slices are its own after Save.
+		ents[0].Data[0]++
+	}
+	s.mu.RLock()
+	first, ok := s.tail.first()
+	bytes := s.tail.bytes
+	s.mu.RUnlock()
+	if !ok || bytes > tailCacheBytesMax || first <= 1 {
+		t.Fatalf("tail cache after 12 MiB: first %d (%v), %d bytes; want some evicted, at most %d bytes", first, ok, bytes, tailCacheBytesMax)
+	}
+	// Reads across the cache boundary and inside it both see the stored entries.
+	for lo := consensus.Index(1); lo <= 12; lo++ {
+		got, err := s.Entries(lo, 13, noLimit)
+		if err != nil || !reflect.DeepEqual(got, want[lo-1:]) {
+			t.Fatalf("Entries(%d, 13) = %d entries, %v; want %d, nil", lo, len(got), err, len(want[lo-1:]))
+		}
+		// The caller's slice is its own.
+		got[0].Index = 0
+	}
+	// A truncation inside the cache, then a compaction past its start.
+	mustSave(t, s, consensus.HardState{Term: 2, Commit: 10}, makeEntries(11, 14, 2))
+	if err := s.Compact(first+1, 1); err != nil {
+		t.Fatalf("Compact(%d, 1) = %v; want nil", first+1, err)
+	}
+	got, err := s.Entries(first+2, 15, noLimit)
+	wantTail := append(append([]consensus.Entry(nil), want[first+1:10]...), makeEntries(11, 14, 2)...)
+	if err != nil || !reflect.DeepEqual(got, wantTail) {
+		t.Fatalf("Entries(%d, 15) after truncation and compaction = %d entries, %v; want %d", first+2, len(got), err, len(wantTail))
+	}
+}
