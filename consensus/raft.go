@@ -239,8 +239,12 @@ func (r *Raft) Tick() {
 }
 
 // Step hands the core a message from a peer. Messages with a stale term are
-// answered or ignored as Raft prescribes; malformed messages return an error
-// wrapping ErrInvalidMessage and change nothing.
+// answered or ignored as Raft prescribes. A malformed message (unknown type,
+// wrong recipient, unknown sender, entries that do not follow prevLogIndex...)
+// returns an error wrapping ErrInvalidMessage and changes nothing; so does a
+// well-formed one no correct peer could send now (an acknowledgement past our
+// log, a second leader in our term). Any other error is a Storage read failure.
+// Step never panics on what a peer sends.
 func (r *Raft) Step(m Message) error {
 	if err := r.validate(m); err != nil {
 		return err
