@@ -71,7 +71,7 @@ func (e *Election) Campaign(ctx context.Context, value string) error {
 		case err == nil:
 			return nil
 		case lctx.Err() != nil:
-			return e.abandon(ctx, err)
+			return e.abandon(ctx, ended(ctx, lctx, err))
 		case errors.Is(err, ErrLockHeld):
 			continue
 		}

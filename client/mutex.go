@@ -50,7 +50,7 @@ func (m *Mutex) Lock(ctx context.Context) (Token, error) {
 		case err == nil:
 			return tok, nil
 		case lctx.Err() != nil:
-			return 0, m.abandon(ctx, err)
+			return 0, m.abandon(ctx, ended(ctx, lctx, err))
 		case errors.Is(err, ErrLockHeld):
 			continue // the window ended without a grant: queue again
 		}
@@ -161,6 +161,20 @@ func heldBy(err error, lease LeaseID) (Token, bool) {
 		return 0, false
 	}
 	return Token(e.Holder.Token), true
+}
+
+// ended is the error of a wait cut short by ctx (or by the session, through
+// lctx): the ctx's error, with the last answer for context. Without it a
+// lock_held answered just before the deadline would hide the deadline.
+func ended(ctx, lctx context.Context, last error) error {
+	cause := ctx.Err()
+	if cause == nil {
+		cause = lctx.Err()
+	}
+	if cause == nil || errors.Is(last, cause) {
+		return last
+	}
+	return fmt.Errorf("%w (last answer: %v)", cause, last)
 }
 
 // waitWindow is the wait of the next acquire: WaitMax, or less when ctx has
