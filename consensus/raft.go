@@ -331,6 +331,14 @@ func (r *Raft) stepFollower(m Message) error {
 
 // stepLeader handles a current-term message on the leader.
 func (r *Raft) stepLeader(m Message) error {
+	switch {
+	case m.Type == MsgApp || m.Type == MsgHeartbeat:
+		// Election Safety makes this impossible from a correct peer.
+		return fmt.Errorf("%w: %s from %d at term %d, this node leads that term", ErrInvalidMessage, m.Type, m.From, m.Term)
+	case m.Type == MsgAppResp && m.Index > r.log.lastIndex():
+		// A follower answers only about indexes we sent it.
+		return fmt.Errorf("%w: MsgAppResp from %d about index %d past last index %d", ErrInvalidMessage, m.From, m.Index, r.log.lastIndex())
+	}
 	pr := r.prs[m.From]
 	pr.recentActive = true
 	pr.ticksSinceHeard = 0
@@ -340,10 +348,13 @@ func (r *Raft) stepLeader(m Message) error {
 	case MsgHeartbeatResp:
 		r.handleHeartbeatResponse(m, pr)
 	case MsgReadIndex:
-		return r.leaderRead(m.From, m.Context)
-	case MsgApp, MsgHeartbeat:
-		// Election Safety makes this impossible from a correct peer.
-		return fmt.Errorf("%w: %s from %d at term %d, this node leads that term", ErrInvalidMessage, m.Type, m.From, m.Term)
+		if err := r.leaderRead(m.From, m.Context); err != nil {
+			// Too many reads pending: the follower's caller times out, as
+			// it would had the request been lost.
+			if ce := r.logger.Check(zap.DebugLevel, "read from follower dropped"); ce != nil {
+				ce.Write(zap.Uint64("peer", uint64(m.From)), zap.Error(err))
+			}
+		}
 	}
 	return nil
 }

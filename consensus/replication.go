@@ -1,10 +1,6 @@
 package consensus
 
-import (
-	"fmt"
-
-	"go.uber.org/zap"
-)
+import "go.uber.org/zap"
 
 // appendEntry appends one entry the leader created (a proposal or its no-op).
 // A leader only ever appends to its own log (Leader Append-Only).
@@ -150,9 +146,6 @@ func (r *Raft) handleHeartbeat(m Message) {
 // handleAppendResponse is the leader's side of AppendEntries: it advances or
 // backs off the follower's progress and commits what a quorum holds.
 func (r *Raft) handleAppendResponse(m Message, pr *progress) error {
-	if last := r.log.lastIndex(); m.Index > last {
-		return fmt.Errorf("%w: MsgAppResp from %d answers index %d past last index %d", ErrInvalidMessage, m.From, m.Index, last)
-	}
 	if m.Reject {
 		hint := m.RejectHint
 		if m.LogTerm > 0 {
