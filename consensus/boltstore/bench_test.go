@@ -123,16 +123,22 @@ func BenchmarkTerm(b *testing.B) {
 }
 
 func BenchmarkEntries(b *testing.B) {
-	for _, n := range []consensus.Index{1, 64} {
-		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
-			s := benchStore(b, 10_000)
-			b.ResetTimer()
-			for i := range b.N {
-				lo := consensus.Index(i%9_000 + 1)
-				if _, err := s.Entries(lo, lo+n, noLimit); err != nil {
-					b.Fatalf("Entries() = %v", err)
+	for _, from := range []string{"cache", "disk"} {
+		for _, n := range []consensus.Index{1, 64} {
+			b.Run(fmt.Sprintf("from=%s/entries=%d", from, n), func(b *testing.B) {
+				s := benchStore(b, 10_000)
+				var st consensus.Storage = s
+				if from == "disk" {
+					st = diskOnly{s}
 				}
-			}
-		})
+				b.ResetTimer()
+				for i := range b.N {
+					lo := consensus.Index(i%9_000 + 1)
+					if _, err := st.Entries(lo, lo+n, noLimit); err != nil {
+						b.Fatalf("Entries() = %v", err)
+					}
+				}
+			})
+		}
 	}
 }
