@@ -71,14 +71,17 @@ const (
 	MsgPreVote
 	// MsgPreVoteResp answers MsgPreVote.
 	MsgPreVoteResp
-	// MsgHeartbeat carries the leader's commit index and keeps followers quiet.
+	// MsgHeartbeat keeps followers quiet and carries the commit index the
+	// follower may learn: the leader's, capped at the follower's match index.
+	// Context, when set, numbers a ReadIndex confirmation round.
 	MsgHeartbeat
 	// MsgHeartbeatResp answers MsgHeartbeat; it counts as contact for CheckQuorum
 	// and for ReadIndex confirmation (Context echoes the heartbeat's).
 	MsgHeartbeatResp
 	// MsgReadIndex asks the leader for a read index on a follower's behalf.
 	MsgReadIndex
-	// MsgReadIndexResp carries the read index (Index) back to the follower.
+	// MsgReadIndexResp carries the read index (Index) back to the follower,
+	// with the request's Context.
 	MsgReadIndexResp
 	// MsgSnap is reserved for InstallSnapshot (a later issue).
 	MsgSnap
