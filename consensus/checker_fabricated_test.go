@@ -207,6 +207,13 @@ func TestCheckerLeaderCompleteness(t *testing.T) {
 			{nodes: []nodeView{fabNode(3, RoleLeader, 4, fabLog(1, 4), 1)}},
 		},
 		wantErr: "leader 3 of term 4 lacks entry {index 2 term 2",
+	}, {
+		name: "a leader that crashed in the step it won",
+		views: []clusterView{
+			{nodes: []nodeView{fabNode(1, RoleLeader, 2, committed, 1)}, applied: fabApplied(1, 2, committed...)},
+			{nodes: []nodeView{{id: 3, log: fabLog(1, 3)}}, won: []nodeView{fabNode(3, RoleLeader, 3, fabLog(1, 3), 0)}},
+		},
+		wantErr: "leader 3 of term 3 lacks entry {index 2 term 2",
 	}})
 }
 

@@ -64,7 +64,8 @@ type clusterView struct {
 	applied []applyEvent
 	reads   []readEvent
 	// won lists the nodes that announced their leadership during the step,
-	// with their term: a node can win and crash before the step ends.
+	// with their term and durable log: a node can win and crash before the
+	// step ends. Their dirtyFrom is 0: only nodes says what was written.
 	won []nodeView
 }
 
@@ -253,7 +254,7 @@ func (c *leaderCompleteness) check(v *clusterView) error {
 	for _, a := range v.applied {
 		c.commit(a)
 	}
-	for _, n := range v.nodes {
+	for _, n := range slices.Concat(v.won, v.nodes) {
 		if !n.up || n.role != RoleLeader {
 			delete(c.verified, n.id)
 			continue

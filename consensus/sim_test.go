@@ -36,7 +36,7 @@ const (
 	// simStepsDefault is the length of a run's fault phase in steps.
 	simStepsDefault = 3000
 	// simCISeeds is how many seeds plain go test runs.
-	simCISeeds = 30
+	simCISeeds = 90
 	// simLivenessTicks bounds the ticks from the heal to a committed proposal
 	// and an answered read.
 	simLivenessTicks = 20 * simElectionTicks

@@ -11,7 +11,7 @@ import (
 
 // simFindSeedsMax bounds the seeds a TestSimulatorFinds test tries before it
 // concludes the simulator cannot find its bug.
-const simFindSeedsMax = 60
+const simFindSeedsMax = 100
 
 // simFindCase is a test-only bug and the runs that must expose it.
 type simFindCase struct {

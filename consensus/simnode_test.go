@@ -149,7 +149,11 @@ func (s *simulator) handleReady(n *simNode, rd Ready) error {
 		s.trace.add(traceEvent{step: s.step, at: s.now, kind: traceRole, node: n.id,
 			detail: fmt.Sprintf("is %v in term %d, leader %d", n.soft.Role, n.raft.Status().Term, n.soft.Lead)})
 		if n.soft.Role == RoleLeader {
-			s.view.won = append(s.view.won, nodeView{id: n.id, up: true, role: RoleLeader, term: n.raft.Status().Term})
+			log, err := n.durableLog()
+			if err != nil {
+				return err
+			}
+			s.view.won = append(s.view.won, nodeView{id: n.id, up: true, role: RoleLeader, term: n.raft.Status().Term, log: log})
 			s.stats.elections++
 			s.onLeader(n)
 		}
@@ -308,24 +312,28 @@ func (n *simNode) view() (nodeView, error) {
 		st := n.raft.Status()
 		v.role, v.term = st.Role, st.Term
 	}
+	var err error
+	v.log, err = n.durableLog()
+	return v, err
+}
+
+// durableLog returns n's stored log, index 1 first; the slice is never changed.
+func (n *simNode) durableLog() ([]Entry, error) {
 	first, err := n.storage.FirstIndex()
 	if err != nil {
-		return v, err
+		return nil, err
 	}
 	last, err := n.storage.LastIndex()
 	if err != nil {
-		return v, err
+		return nil, err
 	}
 	if first != 1 {
-		return v, fmt.Errorf("node %d: storage starts at %d; the simulator does not model compaction", n.id, first)
+		return nil, fmt.Errorf("node %d: storage starts at %d; the simulator does not model compaction", n.id, first)
 	}
-	if last > 0 {
-		v.log, err = n.storage.Entries(1, last+1, math.MaxUint64)
-		if err != nil {
-			return v, err
-		}
+	if last == 0 {
+		return nil, nil
 	}
-	return v, nil
+	return n.storage.Entries(1, last+1, math.MaxUint64)
 }
 
 // stepErr reports whether err from Step is a failure: every message the
