@@ -53,12 +53,14 @@ type Released struct {
 	Released bool `json:"released"`
 }
 
-// Holder is the current holder of a lock.
+// Holder is the current holder of a lock, or the leader of an election in a
+// lock_held refusal of a campaign (then Token is its term and Value is set).
 type Holder struct {
 	LeaseID    uint64    `json:"lease_id"`
 	Owner      string    `json:"owner"`
 	Token      uint64    `json:"token"`
 	AcquiredAt time.Time `json:"acquired_at"`
+	Value      string    `json:"value,omitempty"`
 }
 
 // LockInfo answers GET /v1/locks/{name} and is an element of LockList.
