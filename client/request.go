@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -111,12 +112,14 @@ func (c *Client) send(ctx context.Context, rq *request) (*http.Response, func(),
 }
 
 // retryable: a failed connection or attempt deadline, or a 502/503/504.
+// A certificate the TLS config rejects fails the same way on every node.
 func retryable(err error) bool {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.retryable()
 	}
-	return true
+	var cert *tls.CertificateVerificationError
+	return !errors.As(err, &cert)
 }
 
 // attempt sends rq once to ep.
