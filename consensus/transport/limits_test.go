@@ -4,7 +4,13 @@
 package transport
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
+	"os"
+	"syscall"
 	"testing"
 
 	"github.com/raftlock/raftlock/consensus"
@@ -83,6 +89,31 @@ func TestBatchLen(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got, _ := batchLen(tc.msgs); got != tc.want {
 				t.Errorf("batchLen(%s) = %d; want %d", tc.name, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestConnectionDown(t *testing.T) {
+	opErr := func(errno syscall.Errno) error {
+		return fmt.Errorf("Post: %w", &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", errno)})
+	}
+	cases := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"refused", opErr(syscall.ECONNREFUSED), true},
+		{"reset", opErr(syscall.ECONNRESET), true},
+		{"closed under a request", fmt.Errorf("Post: %w", io.ErrUnexpectedEOF), true},
+		{"unreachable host", opErr(syscall.EHOSTUNREACH), false},
+		{"timeout", fmt.Errorf("Post: %w", context.DeadlineExceeded), false},
+		{"refused batch", fmt.Errorf("%w: status 400", ErrRejected), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := connectionDown(tc.err); got != tc.want {
+				t.Errorf("connectionDown(%v) = %v; want %v", tc.err, got, tc.want)
 			}
 		})
 	}

@@ -267,9 +267,14 @@ func (p *peer) fail(err error, consecutive int) {
 }
 
 // connectionDown reports whether err says the peer's process is gone rather
-// than slow: the connection was refused or reset.
+// than slow: the connection was refused or reset. The HTTP/2 client reports a
+// connection that ended under an open request without a GOAWAY (which a peer
+// shutting down gracefully sends) as io.ErrUnexpectedEOF; that is how the
+// socket of a killed process usually ends (FIN from its kernel), so it counts
+// as reset too.
 func connectionDown(err error) bool {
-	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // backoff waits out the pause after the consecutive-th failure and leaves the

@@ -61,8 +61,8 @@ type Options struct {
 	// peer per Send call and once per failed request. It must not block.
 	ReportUnreachable func(consensus.NodeID)
 	// PeerDown, when set, is told that a request to a peer failed because
-	// its connection was refused or reset: the peer's process is probably
-	// gone (fast failover, DESIGN 3.2). It is called from the peer's
+	// its connection was refused, reset, or closed under the request without
+	// a GOAWAY: the peer's process is probably gone (fast failover, DESIGN 3.2). It is called from the peer's
 	// goroutine after every such failure and must not block.
 	PeerDown func(consensus.NodeID)
 	// TLS, when set, makes Serve speak TLS with this config. It should

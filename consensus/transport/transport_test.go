@@ -404,34 +404,56 @@ func errorsIs(err, target error) bool {
 	return errors.Is(err, target)
 }
 
+// resetListener hands out connections it can later reset (RST, not FIN).
+type resetListener struct {
+	net.Listener
+	mu    sync.Mutex
+	conns []*net.TCPConn
+}
+
+func (l *resetListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.mu.Lock()
+		l.conns = append(l.conns, c.(*net.TCPConn))
+		l.mu.Unlock()
+	}
+	return c, err
+}
+
+func (l *resetListener) resetAll(t *testing.T) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.conns {
+		if err := c.SetLinger(0); err != nil {
+			t.Errorf("SetLinger(0): %v", err)
+		}
+		c.Close()
+	}
+}
+
 func TestResetPeerIsReportedDown(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	ln := &resetListener{Listener: inner}
+	var p http.Protocols
+	p.SetUnencryptedHTTP2(true)
+	// The peer resets its connections while a request is in flight on one.
+	srv := &http.Server{Protocols: &p, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ln.resetAll(t)
+		<-r.Context().Done()
+	})}
 	done := make(chan struct{})
-	// Exits after resetting the first connection, or when ln is closed.
-	go func() {
-		defer close(done)
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		buf := make([]byte, 64)
-		if _, err := conn.Read(buf); err != nil { // the request has begun
-			t.Errorf("read from client: %v", err)
-		}
-		if err := conn.(*net.TCPConn).SetLinger(0); err != nil { // close with RST
-			t.Errorf("SetLinger(0): %v", err)
-		}
-		conn.Close()
-	}()
+	// Exits when srv is closed at the end of the test.
+	go func() { defer close(done); _ = srv.Serve(ln) }()
+	defer func() { _ = srv.Close(); <-done }()
+
 	a := startNode(t, 1, nil)
-	if err := a.tr.AddPeer(2, "http://"+ln.Addr().String()); err != nil {
+	if err := a.tr.AddPeer(2, "http://"+inner.Addr().String()); err != nil {
 		t.Fatal(err)
 	}
 	a.tr.Send([]consensus.Message{app(1, 2, 1, 1, 10)})
-	<-done
 	waitID(t, "PeerDown", a.down, 2)
 }
