@@ -31,7 +31,10 @@
 //
 //   - An in-memory index of first and last index and of the term of every
 //     entry (kept as runs of equal terms), so Term, FirstIndex and LastIndex
-//     never open a transaction. Entries reads through a bbolt read transaction.
+//     never open a transaction, and a bounded cache of the most recently
+//     written entries (tailCacheBytesMax), so the reads that follow a write
+//     (replication, apply) do not either. Older entries are read through a
+//     bbolt read transaction.
 //
 // What it must never do:
 //
