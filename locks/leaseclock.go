@@ -1,6 +1,9 @@
 package locks
 
-import "sort"
+import (
+	"container/heap"
+	"sort"
+)
 
 // LeaseClock is the leader's timer of lease deadlines (DESIGN.md §4). Time
 // enters as monotonic readings, now, in nanoseconds since any fixed origin of
@@ -13,8 +16,10 @@ import "sort"
 //     term: Reset(now, table.LeaseTimers()). Each deadline becomes now + the
 //     checkpointed remaining time, or now + ttl when the lease has none, so
 //     a lease never expires earlier than under any earlier leader.
-//  2. When a lease is created (CreateLease, or an Acquire without a lease id,
-//     applied while leading): Track. When one is revoked or expired: Forget.
+//  2. After every Apply while leading: Observe(table, now). It tracks leases
+//     the entry created (CreateLease, or an Acquire without a lease id) with a
+//     deadline of now + ttl and forgets those it revoked or expired. (Track
+//     and Forget do the same one lease at a time.)
 //  3. Keepalive (after the quorum check of the keepalive request): resets the
 //     deadline to now + ttl. When it returns clear, a checkpoint of this lease
 //     may be in the log: the server commits CheckpointLeases{id, Remaining: 0}
@@ -29,9 +34,14 @@ import "sort"
 //     come every E > C, instead of for ever.
 type LeaseClock struct {
 	timers map[LeaseID]*leaseTimer
+	// due orders the timers not yet reported by Expired by (deadline, id).
+	// Invariant: a timer is in due iff !expiring, and then at due[heapIndex].
+	due deadlineHeap
 }
 
 type leaseTimer struct {
+	id        LeaseID
+	heapIndex int
 	ttl      Duration
 	deadline Duration
 	// checkpointed: a checkpoint of this lease was handed out and not
@@ -46,29 +56,90 @@ func NewLeaseClock() *LeaseClock {
 	return &LeaseClock{timers: make(map[LeaseID]*leaseTimer)}
 }
 
+// deadlineHeap is a min-heap of timers by (deadline, id), for container/heap.
+type deadlineHeap []*leaseTimer
+
+func (h deadlineHeap) Len() int { return len(h) }
+func (h deadlineHeap) Less(i, j int) bool {
+	if h[i].deadline != h[j].deadline {
+		return h[i].deadline < h[j].deadline
+	}
+	return h[i].id < h[j].id
+}
+func (h deadlineHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapIndex = i
+	h[j].heapIndex = j
+}
+func (h *deadlineHeap) Push(x any) {
+	lt := x.(*leaseTimer)
+	lt.heapIndex = len(*h)
+	*h = append(*h, lt)
+}
+func (h *deadlineHeap) Pop() any {
+	old := *h
+	lt := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	lt.heapIndex = -1
+	return lt
+}
+
 // Reset forgets every lease and tracks leases, each with a deadline of now +
 // its checkpointed remaining time, or now + its ttl when it has none. A lease
 // with a checkpoint starts marked so that its first keepalive clears it.
 func (c *LeaseClock) Reset(now Duration, leases []LeaseTimer) {
 	clear(c.timers)
+	c.due = c.due[:0]
 	for _, lt := range leases {
 		rem := lt.TTL
 		if lt.Checkpointed > 0 && lt.Checkpointed < lt.TTL {
 			rem = lt.Checkpointed
 		}
-		c.timers[lt.ID] = &leaseTimer{ttl: lt.TTL, deadline: now + rem, checkpointed: lt.Checkpointed > 0}
+		t := &leaseTimer{id: lt.ID, ttl: lt.TTL, deadline: now + rem, checkpointed: lt.Checkpointed > 0, heapIndex: len(c.due)}
+		c.timers[lt.ID] = t
+		c.due = append(c.due, t)
 	}
+	heap.Init(&c.due)
 }
 
 // Track starts timing a new lease: deadline now + ttl. A lease tracked
 // already is reset the same way.
 func (c *LeaseClock) Track(id LeaseID, ttl Duration, now Duration) {
-	c.timers[id] = &leaseTimer{ttl: ttl, deadline: now + ttl}
+	c.Forget(id)
+	t := &leaseTimer{id: id, ttl: ttl, deadline: now + ttl}
+	c.timers[id] = t
+	heap.Push(&c.due, t)
+}
+
+// Observe brings the clock up to date with the entry t applied last: leases
+// in t.Changes() that exist and are not tracked start at now + ttl; leases
+// that no longer exist are forgotten.
+func (c *LeaseClock) Observe(t *Table, now Duration) {
+	for _, ch := range t.Changes() {
+		if ch.Kind != ObjectLease {
+			continue
+		}
+		ls := t.leases[ch.LeaseID]
+		switch {
+		case ls == nil:
+			c.Forget(ch.LeaseID)
+		case c.timers[ch.LeaseID] == nil:
+			c.Track(ch.LeaseID, ls.ttl, now)
+		}
+	}
 }
 
 // Forget stops timing a lease (revoked or expired).
 func (c *LeaseClock) Forget(id LeaseID) {
+	lt := c.timers[id]
+	if lt == nil {
+		return
+	}
 	delete(c.timers, id)
+	if !lt.expiring {
+		heap.Remove(&c.due, lt.heapIndex)
+	}
 }
 
 // Keepalive resets lease id's deadline to now + ttl and returns the ttl. ok
@@ -81,6 +152,7 @@ func (c *LeaseClock) Keepalive(id LeaseID, now Duration) (ttl Duration, clear, o
 		return 0, false, false
 	}
 	lt.deadline = now + lt.ttl
+	heap.Fix(&c.due, lt.heapIndex)
 	clear = lt.checkpointed
 	lt.checkpointed = false
 	return lt.ttl, clear, true
@@ -96,21 +168,15 @@ func (c *LeaseClock) Remaining(id LeaseID, now Duration) (Duration, bool) {
 	return max(lt.deadline-now, 0), true
 }
 
-// Expired returns up to limit leases past their deadline at now, in id
-// order, and marks them so they are not reported again.
+// Expired returns up to limit leases past their deadline at now, earliest
+// deadline first (ties by id), and marks them so they are not reported again.
+// It costs O(k log n) for k leases reported.
 func (c *LeaseClock) Expired(now Duration, limit int) []LeaseID {
 	var out []LeaseID
-	for id, lt := range c.timers {
-		if !lt.expiring && now >= lt.deadline {
-			out = append(out, id)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	if len(out) > limit {
-		out = out[:max(limit, 0)]
-	}
-	for _, id := range out {
-		c.timers[id].expiring = true
+	for len(out) < limit && len(c.due) > 0 && c.due[0].deadline <= now {
+		lt := heap.Pop(&c.due).(*leaseTimer)
+		lt.expiring = true
+		out = append(out, lt.id)
 	}
 	return out
 }

@@ -30,7 +30,7 @@ func TestLeaseClockKeepaliveAndExpiry(t *testing.T) {
 		{"2 cannot be kept alive", func() any { _, _, ok := c.Keepalive(2, 6*s); return ok }, false},
 		{"3 past deadline cannot be kept alive", func() any { _, _, ok := c.Keepalive(3, 10*s); return ok }, false},
 		{"limit 0 reports nothing", func() any { return fmt.Sprint(c.Expired(20*s, 0)) }, "[]"},
-		{"1 and 3 expired at 14s, in id order", func() any { return fmt.Sprint(c.Expired(14*s, 10)) }, "[1 3]"},
+		{"1 and 3 expired at 14s, earliest deadline first", func() any { return fmt.Sprint(c.Expired(14*s, 10)) }, "[3 1]"},
 		{"unknown lease", func() any { _, _, ok := c.Keepalive(9, 0); return ok }, false},
 		{"remaining of expired", func() any { r, ok := c.Remaining(1, 20*s); return fmt.Sprint(r, ok) }, "0s true"},
 		{"forget", func() any { c.Forget(1); _, ok := c.Remaining(1, 0); return ok }, false},
@@ -39,6 +39,7 @@ func TestLeaseClockKeepaliveAndExpiry(t *testing.T) {
 		if got := st.do(); got != st.wantAny {
 			t.Fatalf("%s: got %v; want %v", st.name, got, st.wantAny)
 		}
+		checkClock(t, c)
 	}
 }
 
@@ -103,7 +104,34 @@ func (s *leaderSim) keepalive(id LeaseID, real Duration) (deadline Duration, ok 
 	return real + rem, true
 }
 
+// checkClock verifies the clock's heap invariant.
+func checkClock(t *testing.T, c *LeaseClock) {
+	t.Helper()
+	n := 0
+	for id, lt := range c.timers {
+		if lt.id != id {
+			t.Fatalf("timer %d has id %d", id, lt.id)
+		}
+		if lt.expiring {
+			continue
+		}
+		n++
+		if lt.heapIndex < 0 || lt.heapIndex >= len(c.due) || c.due[lt.heapIndex] != lt {
+			t.Fatalf("timer %d not at its heap index %d", id, lt.heapIndex)
+		}
+	}
+	if n != len(c.due) {
+		t.Fatalf("%d timers due, heap holds %d", n, len(c.due))
+	}
+	for i := 1; i < len(c.due); i++ {
+		if c.due.Less(i, (i-1)/2) {
+			t.Fatalf("heap order broken at %d", i)
+		}
+	}
+}
+
 func (s *leaderSim) expire(real Duration) {
+	checkClock(s.t, s.clock)
 	for _, id := range s.clock.Expired(real+s.offset, CheckpointsPerCommandMax) {
 		s.h.ok(Command{Kind: KindExpireLease, LeaseID: id})
 		s.clock.Forget(id)
@@ -197,5 +225,41 @@ func TestCheckpointBoundsExtension(t *testing.T) {
 				t.Errorf("lease expired at %s; want no earlier than its ttl %s", at, ttl)
 			}
 		})
+	}
+}
+
+// TestLeaseClockObserve: the clock follows the leases each Apply creates and
+// ends, including one created by an acquire and revoked with its release.
+func TestLeaseClockObserve(t *testing.T) {
+	sec := dur(time.Second)
+	h := newHarness(t)
+	c := NewLeaseClock()
+	steps := []struct {
+		name string
+		cmd  Command
+		now  Duration
+		want string // tracked leases and remaining times after the step
+	}{
+		{"create", Command{Kind: KindCreateLease, TTL: dur(10 * time.Second)}, 0, "1:10s"},
+		{"acquire without lease", Command{Kind: KindAcquire, Name: "a", TTL: dur(5 * time.Second)}, sec, "1:9s 2:5s"},
+		{"acquire on lease 1 keeps its deadline", Command{Kind: KindAcquire, Name: "b", LeaseID: 1}, 2 * sec, "1:8s 2:4s"},
+		{"release revokes the single lease", Command{Kind: KindRelease, Name: "a", Token: 2}, 3 * sec, "1:7s"},
+		{"revoke", Command{Kind: KindRevokeLease, LeaseID: 1}, 4 * sec, ""},
+	}
+	for _, st := range steps {
+		h.ok(st.cmd)
+		c.Observe(h.tbl, st.now)
+		got := ""
+		for id := LeaseID(1); id <= 5; id++ {
+			if r, ok := c.Remaining(id, st.now); ok {
+				got += fmt.Sprintf(" %d:%s", id, r)
+			}
+		}
+		if len(got) > 0 {
+			got = got[1:]
+		}
+		if got != st.want {
+			t.Errorf("%s: tracked %q; want %q", st.name, got, st.want)
+		}
 	}
 }

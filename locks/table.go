@@ -171,9 +171,11 @@ func (t *Table) dispatch(index Index, c *Command) Result {
 	return Result{}
 }
 
-// Changes returns the objects the most recent Apply changed, each once per
-// kind of change in the order they changed. The slice is valid until the
-// next Apply or Restore; copy what you keep.
+// Changes returns the objects the most recent Apply changed (created,
+// modified or deleted), in the order they first changed, each once (an object
+// deleted and created again in one entry may appear twice). A refused or
+// duplicate command changes nothing. The slice is valid until the next Apply
+// or Restore; copy what you keep.
 func (t *Table) Changes() []Change {
 	return t.changes
 }
