@@ -42,8 +42,8 @@ type LeaseClock struct {
 type leaseTimer struct {
 	id        LeaseID
 	heapIndex int
-	ttl      Duration
-	deadline Duration
+	ttl       Duration
+	deadline  Duration
 	// checkpointed: a checkpoint of this lease was handed out and not
 	// cleared since, so a keepalive must clear it.
 	checkpointed bool
