@@ -71,3 +71,11 @@ func (q *timedQueue[T]) pop() timed[T] {
 	}
 	return top
 }
+
+// peekValue returns the earliest item's value; ok is false when q is empty.
+func (q *timedQueue[T]) peekValue() (v T, ok bool) {
+	if len(q.items) == 0 {
+		return v, false
+	}
+	return q.items[0].v, true
+}
