@@ -235,3 +235,44 @@ func TestReadEvents(t *testing.T) {
 		})
 	}
 }
+
+func TestElectionCampaignAgainAdopts(t *testing.T) {
+	ctx := testContext(t)
+	e := NewElection(newTestSession(t, ctx, testEndpoints(t)), "again")
+	if err := e.Campaign(ctx, "v1"); err != nil {
+		t.Fatalf("Campaign(%q) = %v", "v1", err)
+	}
+	term := e.Term()
+	// The session already leads: the second campaign keeps the term and
+	// makes the new value current.
+	if err := e.Campaign(ctx, "v2"); err != nil {
+		t.Fatalf("second Campaign(%q) = %v; want nil", "v2", err)
+	}
+	if e.Term() != term {
+		t.Errorf("Term() after a second campaign = %d; want %d", e.Term(), term)
+	}
+	if got, err := e.Leader(ctx); err != nil || got.Value != "v2" || got.Term != term {
+		t.Errorf("Leader() = %+v, %v; want value %q term %d", got, err, "v2", term)
+	}
+}
+
+func TestElectionCampaignCtxEnds(t *testing.T) {
+	ctx := testContext(t)
+	eps := testEndpoints(t)
+	a := NewElection(newTestSession(t, ctx, eps), "held")
+	if err := a.Campaign(ctx, "a"); err != nil {
+		t.Fatalf("Campaign(%q) = %v", "a", err)
+	}
+	b := NewElection(newTestSession(t, ctx, eps), "held")
+	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if err := b.Campaign(cctx, "b"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Campaign(%q) with a 300ms ctx = %v; want %v", "b", err, context.DeadlineExceeded)
+	}
+	if err := a.Resign(ctx); err != nil {
+		t.Fatalf("Resign() = %v", err)
+	}
+	if _, err := b.Leader(ctx); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Leader() after the only leader resigned = %v; want %v (the gone candidate was not elected)", err, ErrNotFound)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -291,5 +292,31 @@ func TestLockNamesEscaped(t *testing.T) {
 				t.Errorf("Release(%q, %d) = %v", name, g.Token, err)
 			}
 		})
+	}
+}
+
+func TestMutexLockReleasesRacedGrant(t *testing.T) {
+	ctx := testContext(t)
+	node := startFake(t)
+	eps := []string{node.URL()}
+	// The acquire is granted, but its answer never arrives before the ctx ends.
+	(&faultHook{n: 1, sub: "/acquire", fault: func(n *fakeNode, w http.ResponseWriter, r *http.Request) {
+		n.mux.ServeHTTP(httptest.NewRecorder(), r)
+		select {
+		case <-r.Context().Done():
+		case <-n.state.quit:
+		}
+	}}).install(node)
+	m := NewMutex(newTestSession(t, ctx, eps), "raced")
+	lctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if _, err := m.Lock(lctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Lock(%q) whose answer is lost = %v; want %v", "raced", err, context.DeadlineExceeded)
+	}
+	if info, err := m.s.c.Lock(ctx, "raced"); err != nil || info.Held {
+		t.Errorf("Lock(%q) info after the abandoned Lock = %+v, %v; want free (raced grant released)", "raced", info, err)
+	}
+	if m.IsHeld() {
+		t.Errorf("IsHeld() after a failed Lock = true; want false")
 	}
 }
