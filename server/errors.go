@@ -12,6 +12,8 @@ import (
 
 	"github.com/raftlock/raftlock/client/wire"
 	"github.com/raftlock/raftlock/consensus"
+	"github.com/raftlock/raftlock/consensus/driver"
+	"github.com/raftlock/raftlock/locks"
 )
 
 // ErrNotReady is returned by the readiness check of a node that knows a leader
@@ -26,35 +28,90 @@ var ErrNotFound = errors.New("not found")
 // ErrInvalidArgument is returned for a request the server cannot accept as sent.
 var ErrInvalidArgument = errors.New("invalid argument")
 
+// ErrTooLarge is returned for a request body or parameter past its limit.
+var ErrTooLarge = errors.New("too large")
+
+// ErrTooManyRequests is returned when a bounded resource of the node (its
+// subscriber slots) is exhausted; the caller retries after Retry-After.
+var ErrTooManyRequests = errors.New("too many requests")
+
+// ErrUnauthorized and ErrForbidden are the refusals of client
+// authentication. The API has none yet; they are in the table so the codes
+// stay reserved and documented.
+var (
+	ErrUnauthorized = errors.New("unauthorized")
+	ErrForbidden    = errors.New("forbidden")
+)
+
 // errorStatus is the one table from errors to (HTTP status, code). An error
 // it does not know is a bug: 500 internal.
 func errorStatus(err error) (status int, code string) {
 	switch {
 	case errors.Is(err, ErrInvalidArgument):
 		return http.StatusBadRequest, wire.CodeInvalidArgument
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, locks.ErrInvalidArgument):
+		return http.StatusBadRequest, wire.CodeInvalidArgument
+	case errors.Is(err, ErrUnauthorized):
+		return http.StatusUnauthorized, wire.CodeUnauthorized
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden, wire.CodeForbidden
+	case errors.Is(err, ErrNotFound), errors.Is(err, locks.ErrNotFound):
 		return http.StatusNotFound, wire.CodeNotFound
+	case errors.Is(err, locks.ErrLockHeld):
+		return http.StatusConflict, wire.CodeLockHeld
+	case errors.Is(err, locks.ErrNotHolder):
+		return http.StatusConflict, wire.CodeNotHolder
+	case errors.Is(err, locks.ErrStaleToken):
+		return http.StatusConflict, wire.CodeStaleToken
+	case errors.Is(err, locks.ErrNotLeader):
+		return http.StatusConflict, wire.CodeNotLeader
+	case errors.Is(err, ErrTooLarge), errors.Is(err, locks.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge, wire.CodeTooLarge
+	case errors.Is(err, ErrTooManyRequests), errors.Is(err, consensus.ErrProposalDropped):
+		return http.StatusTooManyRequests, wire.CodeTooManyRequests
 	case errors.Is(err, consensus.ErrNoLeader):
 		return http.StatusServiceUnavailable, wire.CodeNoLeader
 	case errors.Is(err, ErrNotReady):
 		return http.StatusServiceUnavailable, wire.CodeNoLeader
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, consensus.ErrNotLeader), errors.Is(err, driver.ErrProposalLost),
+		errors.Is(err, driver.ErrLeaderChanged), errors.Is(err, driver.ErrStopped):
+		// Raft's "not the leader" never reaches a client as such: the
+		// request took no effect, and another node (or this one, later)
+		// will serve it.
+		return http.StatusServiceUnavailable, wire.CodeNoLeader
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		// Canceled: the client went away; nobody reads the answer.
 		return http.StatusGatewayTimeout, wire.CodeTimeout
 	}
 	return http.StatusInternalServerError, wire.CodeInternal
 }
 
-// writeError sends err in the error shape; a 503 carries Retry-After. An
-// internal error is logged here, once, because it is a bug.
+// heldError is a lock_held refusal that names the current holder, which the
+// error body carries.
+type heldError struct {
+	err    error
+	holder *wire.Holder
+}
+
+func (e *heldError) Error() string { return e.err.Error() }
+func (e *heldError) Unwrap() error { return e.err }
+
+// writeError sends err in the error shape; a 503 or 429 carries Retry-After.
+// An internal error is logged here, once, because it is a bug.
 func writeError(c echo.Context, log *zap.Logger, err error) error {
 	status, code := errorStatus(err)
-	if status == http.StatusServiceUnavailable {
+	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
 		c.Response().Header().Set(wire.HeaderRetryAfter, strconv.Itoa(RetryAfterSeconds))
 	}
 	if code == wire.CodeInternal {
 		log.Error("internal error", zap.String("path", c.Path()), zap.Error(err))
 	}
-	return c.JSON(status, wire.Error{Error: wire.ErrorDetail{Code: code, Message: err.Error()}})
+	detail := wire.ErrorDetail{Code: code, Message: err.Error()}
+	var he *heldError
+	if errors.As(err, &he) {
+		detail.Holder = he.holder
+	}
+	return c.JSON(status, wire.Error{Error: detail})
 }
 
 // httpErrorHandler renders echo's own errors (unknown route, wrong method) and
@@ -80,8 +137,10 @@ func fromEchoError(he *echo.HTTPError) error {
 	switch he.Code {
 	case http.StatusNotFound:
 		return fmt.Errorf("%w: %s", ErrNotFound, msg)
-	case http.StatusMethodNotAllowed, http.StatusBadRequest:
+	case http.StatusMethodNotAllowed, http.StatusBadRequest, http.StatusUnsupportedMediaType:
 		return fmt.Errorf("%w: %s", ErrInvalidArgument, msg)
+	case http.StatusRequestEntityTooLarge:
+		return fmt.Errorf("%w: %s", ErrTooLarge, msg)
 	}
 	return fmt.Errorf("http %d: %s", he.Code, msg)
 }

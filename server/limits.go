@@ -1,6 +1,10 @@
 package server
 
-import "time"
+import (
+	"time"
+
+	"github.com/raftlock/raftlock/locks"
+)
 
 // Limits on configuration values. Config.Validate rejects a value outside
 // them with an error naming both numbers.
@@ -41,3 +45,52 @@ const (
 	// MaxInflightMsgs bounds the append messages in flight to one follower.
 	MaxInflightMsgs = 256
 )
+
+// Limits of the client API (DESIGN.md §4, §5). The lock table's own limits
+// (names, owner, value, ttl, wait, body) are in package locks; these are the
+// server's.
+const (
+	// BodyBytesMax is the largest request body the client API reads.
+	BodyBytesMax = locks.BodyBytesMax
+	// IdempotencyKeyBytesMax is the longest Idempotency-Key header. It leaves
+	// room under locks.RequestIDBytesMax for the suffix of the follow-up
+	// commands one request may propose (cancel of a wait, release of a grant
+	// nobody is left to receive).
+	IdempotencyKeyBytesMax = 96
+	// WaitMax is the longest wait of an acquire, a campaign or a blocking GET.
+	WaitMax = time.Duration(locks.WaitMax)
+	// SubscribersMax bounds the blocking GETs, waiting acquires and event
+	// streams one node serves at once; past it a request gets
+	// too_many_requests.
+	SubscribersMax = 10_000
+	// GrantWaitersMax bounds the queued acquires and campaigns one node waits
+	// on at once (each holds a slot of SubscribersMax too).
+	GrantWaitersMax = SubscribersMax
+	// ObserveKeepaliveInterval is how often an idle event stream gets a
+	// comment line, so proxies and clients see it alive.
+	ObserveKeepaliveInterval = 15 * time.Second
+	// FollowUpTimeout bounds the proposals a request makes after its client
+	// went away or its wait ran out (cancel of the wait, release of a grant).
+	FollowUpTimeout = 10 * time.Second
+	// ForwardTimeout bounds a forwarded request that does not wait (no wait
+	// or index query); waiting ones get their wait on top.
+	ForwardTimeout = 30 * time.Second
+	// ListPrefixBytesMax bounds the prefix of GET /v1/locks.
+	ListPrefixBytesMax = locks.NameBytesMax
+)
+
+// Intervals of the leader's lease clock (DESIGN.md §4).
+const (
+	// LeaseTickInterval is how often the leader looks for leases past their
+	// deadline; an expiry is proposed at most this late.
+	LeaseTickInterval = 100 * time.Millisecond
+	// CheckpointInterval is how often the leader commits every lease's
+	// remaining time, so a leader change extends a lease by at most this.
+	CheckpointInterval = 5 * time.Second
+	// ExpiriesPerTickMax bounds the ExpireLease proposals of one tick.
+	ExpiriesPerTickMax = 1024
+)
+
+// ForwardIdleConnsMax bounds the idle connections a follower keeps to the
+// leader's peer listener for forwarding (HTTP/2 multiplexes on few).
+const ForwardIdleConnsMax = 4

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
@@ -57,6 +59,24 @@ type Node struct {
 	peerLn   net.Listener
 	client   *http.Server
 	peer     *http.Server
+
+	// fsm is the lock table; nil when Options.FSM plugs in another state
+	// machine (then the lock API answers internal).
+	fsm     *lockFSM
+	hub     *hub
+	metrics *metrics
+	// echo routes the client API; api is it with the request middleware,
+	// served on the client listener and, for forwarded requests, on the
+	// peer listener.
+	echo *echo.Echo
+	api  http.Handler
+	// forward proxies requests to the leader; fwdTransport is its pool.
+	forward      *httputil.ReverseProxy
+	fwdTransport *http.Transport
+	// stopClients cancels the base context of every client request, so
+	// waits, blocking reads and event streams end at shutdown.
+	clientCtx   context.Context
+	stopClients context.CancelFunc
 
 	closeOnce sync.Once
 	closeErr  error
@@ -157,9 +177,11 @@ func (n *Node) wire(opts Options) error {
 			return fmt.Errorf("server: peer %s: %w", m.Name, err)
 		}
 	}
+	n.hub = newHub()
 	fsm := opts.FSM
 	if fsm == nil {
-		fsm = discardCommands{}
+		n.fsm = newLockFSM(n.hub)
+		fsm = n.fsm
 	}
 	seed := opts.Seed
 	if seed == 0 {
@@ -183,17 +205,29 @@ func (n *Node) wire(opts Options) error {
 		return fmt.Errorf("server: %w", err)
 	}
 	n.drv = drv
-	n.client = &http.Server{Handler: n.clientHandler(), ReadHeaderTimeout: ReadHeaderTimeout}
+	n.metrics = newMetrics(n)
+	n.store.observe = func(d time.Duration) { n.metrics.fsyncSeconds.observe(d.Seconds()) }
+	n.forward, n.fwdTransport = n.newForwarder(clientTLS)
+	n.echo = n.clientHandler()
+	n.api = n.echo
+	n.clientCtx, n.stopClients = context.WithCancel(context.Background())
+	n.client = &http.Server{
+		Handler:           n.api,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		BaseContext:       func(net.Listener) context.Context { return n.clientCtx },
+		ErrorLog:          zap.NewStdLog(n.log.Named("client_http").WithOptions(zap.IncreaseLevel(zap.WarnLevel))),
+	}
 	n.peer = n.peerServer(serverTLS)
 	return nil
 }
 
 // clientHandler is the echo router of the client listener.
-func (n *Node) clientHandler() http.Handler {
+func (n *Node) clientHandler() *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = httpErrorHandler(n.log)
+	e.Use(n.metrics.observe(n.log))
 	view := &clusterView{
 		self:            n.self,
 		clientURL:       n.cfg.AdvertiseClientURL,
@@ -203,6 +237,8 @@ func (n *Node) clientHandler() http.Handler {
 		electionTimeout: n.cfg.ElectionTimeout.String(),
 	}
 	view.register(e)
+	n.registerAPI(e)
+	e.GET(PathMetrics, n.metrics.handler)
 	return e
 }
 
@@ -224,6 +260,12 @@ func (n *Node) Run(ctx context.Context) error {
 	clientErr := make(chan error, 1)
 	// Exits when the client server is shut down or closed below.
 	go func() { clientErr <- serveUntilClosed(n.client, n.clientLn) }()
+	clockDone := make(chan struct{})
+	// Exits when stopDriver is called (step 2 below).
+	go func() {
+		defer close(clockDone)
+		n.runLeaseClock(drvCtx)
+	}()
 	n.log.Info("node started",
 		zap.String("client_url", n.ClientURL()), zap.String("peer_url", n.PeerURL()),
 		zap.String("data_dir", n.cfg.DataDir), zap.Int("members", len(n.members)),
@@ -244,16 +286,20 @@ func (n *Node) Run(ctx context.Context) error {
 		cause = fmt.Errorf("server: client listener: %w", cause)
 	}
 	n.log.Info("node stopping", zap.Error(cause))
-	// 1. Stop accepting clients; let in-flight requests finish.
+	// 1. Stop accepting clients; end waits, blocking reads and streams
+	// (their follow-up proposals still reach the driver); let in-flight
+	// requests finish.
 	shutCtx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
+	n.stopClients()
 	errs := []error{cause, n.client.Shutdown(shutCtx)}
 	if !clientDone {
 		errs = append(errs, <-clientErr)
 	}
-	// 2. Stop the Raft loop: it returns between Readies, so the last write
-	// it made is complete and fsynced.
+	// 2. Stop the lease clock and the Raft loop: it returns between
+	// Readies, so the last write it made is complete and fsynced.
 	stopDriver()
+	<-clockDone
 	if !driverDone {
 		errs = append(errs, <-drvErr)
 	}
@@ -297,6 +343,12 @@ func (n *Node) Close() error {
 		}
 		if n.trans != nil {
 			errs = append(errs, n.trans.Close())
+		}
+		if n.fwdTransport != nil {
+			n.fwdTransport.CloseIdleConnections()
+		}
+		if n.stopClients != nil {
+			n.stopClients()
 		}
 		if n.store != nil {
 			errs = append(errs, n.store.Close())

@@ -31,7 +31,7 @@ func (n *Node) loadTLS() (serverTLS, clientTLS *tls.Config, err error) {
 func (n *Node) peerServer(serverTLS *tls.Config) *http.Server {
 	var protos http.Protocols
 	srv := &http.Server{
-		Handler:           n.trans.Handler(),
+		Handler:           n.peerHandler(),
 		ReadHeaderTimeout: ReadHeaderTimeout,
 		Protocols:         &protos,
 		ErrorLog:          zap.NewStdLog(n.log.Named("peer_http").WithOptions(zap.IncreaseLevel(zap.WarnLevel))),

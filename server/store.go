@@ -2,6 +2,7 @@ package server
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/raftlock/raftlock/consensus"
 	"github.com/raftlock/raftlock/consensus/boltstore"
@@ -16,13 +17,20 @@ type countingStore struct {
 	*boltstore.Store
 	saves   atomic.Uint64
 	entries atomic.Uint64
+	// observe, when set before the driver runs, gets each Save's duration.
+	observe func(time.Duration)
 }
 
 // Save implements driver.Store: one fsynced transaction per call.
 func (s *countingStore) Save(hs consensus.HardState, ents []consensus.Entry) error {
 	s.saves.Add(1)
 	s.entries.Add(uint64(len(ents)))
-	return s.Store.Save(hs, ents)
+	start := time.Now()
+	err := s.Store.Save(hs, ents)
+	if s.observe != nil {
+		s.observe(time.Since(start))
+	}
+	return err
 }
 
 // StoreStats counts the node's durable writes since it started.

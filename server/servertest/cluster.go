@@ -43,6 +43,9 @@ type Options struct {
 	PeerCertFile      string
 	PeerKeyFile       string
 	PeerTrustedCAFile string
+	// Locks runs the lock table on every node (the product's state
+	// machine) instead of a Recorder; FSM then returns nil.
+	Locks bool
 }
 
 // Cluster is N in-process nodes talking real HTTP/2 over loopback, each with
@@ -150,10 +153,15 @@ func listen(tb testing.TB, addr string) net.Listener {
 func (c *Cluster) start(i int, clientLn, peerLn net.Listener) {
 	c.tb.Helper()
 	m := c.nodes[i]
-	fsm := NewRecorder()
+	var fsm *Recorder
+	var sm server.StateMachine
+	if !c.opts.Locks {
+		fsm = NewRecorder()
+		sm = fsm
+	}
 	node, err := server.New(m.Config, server.Options{
 		Logger:         c.log.Named(m.Name),
-		FSM:            fsm,
+		FSM:            sm,
 		ClientListener: clientLn,
 		PeerListener:   peerLn,
 		Seed:           uint64(i + 1),
@@ -170,6 +178,9 @@ func (c *Cluster) start(i int, clientLn, peerLn net.Listener) {
 	m.mu.Unlock()
 }
 
+// URL is the client URL of slot i (its address stays across restarts).
+func (c *Cluster) URL(i int) string { return "http://" + c.nodes[i].ClientAddr }
+
 // Size is the number of members.
 func (c *Cluster) Size() int { return len(c.nodes) }
 
@@ -185,7 +196,7 @@ func (c *Cluster) Node(i int) *server.Node {
 }
 
 // FSM returns the state machine of the node running in slot i (the last one
-// if it is stopped).
+// if it is stopped); nil in a cluster with Options.Locks.
 func (c *Cluster) FSM(i int) *Recorder {
 	m := c.nodes[i]
 	m.mu.Lock()

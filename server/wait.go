@@ -1,0 +1,217 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"go.uber.org/zap"
+
+	"github.com/raftlock/raftlock/client/wire"
+	"github.com/raftlock/raftlock/consensus"
+	"github.com/raftlock/raftlock/locks"
+)
+
+// acquire proposes an acquire (of a lock, or a campaign) and, when it was
+// queued, waits for the grant (DESIGN.md §4). It returns the grant's holder.
+//
+// The proposal runs detached from the client, so its outcome is known even
+// when the client leaves meanwhile; then, and when the wait runs out, the
+// node proposes CancelWait. If the grant won that race, a client still
+// there gets it; a client gone gets nothing, and a lease created for this
+// request alone is released with the grant, so nobody is left holding a lock
+// nobody knows of.
+func (n *Node) acquire(ctx context.Context, cmd locks.Command, wait time.Duration) (locks.Holder, error) {
+	if n.fsm == nil {
+		return locks.Holder{}, errNoLockTable
+	}
+	if wait > 0 {
+		release, err := n.hub.subscribe()
+		if err != nil {
+			return locks.Holder{}, err
+		}
+		defer release()
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), FollowUpTimeout)
+	res, err := n.propose(pctx, cmd)
+	cancel()
+	if err != nil {
+		return locks.Holder{}, err
+	}
+	if res.Err != nil {
+		return locks.Holder{}, refusal(res, cmd.Election)
+	}
+	if !res.Queued {
+		if ctx.Err() != nil {
+			n.abandonGrant(cmd, res.Holder)
+			return locks.Holder{}, ctx.Err()
+		}
+		return res.Holder, nil
+	}
+	return n.awaitGrant(ctx, cmd, res.LeaseID, wait)
+}
+
+// awaitGrant waits until lease is granted cmd's lock, the wait runs out, the
+// client leaves, or this node stops leading (no_leader: a retry with the
+// same Idempotency-Key finds the same place in the queue on the new leader).
+func (n *Node) awaitGrant(ctx context.Context, cmd locks.Command, lease locks.LeaseID, wait time.Duration) (locks.Holder, error) {
+	grants, unregister := n.hub.awaitGrant(grantKey{name: cmd.Name, election: cmd.Election, lease: lease})
+	defer unregister()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	leaderCh := n.drv.LeaderChanged()
+	for {
+		changed, done := n.hub.watch(objectKey(cmd.Name, cmd.Election))
+		var info locks.LockInfo
+		n.fsm.read(func(*locks.Table) { info = n.fsm.info(cmd.Name, cmd.Election) })
+		if info.Held && info.Holder.LeaseID == lease {
+			done()
+			return info.Holder, nil
+		}
+		if !waitsOn(info, lease) {
+			// Withdrawn (the lease expired or was revoked, or an earlier
+			// attempt of this request cancelled it): CancelWait says which.
+			done()
+			return n.endWait(cmd, lease, false)
+		}
+		select {
+		case h := <-grants:
+			done()
+			return h, nil
+		case <-changed:
+		case <-timer.C:
+			done()
+			return n.endWait(cmd, lease, false)
+		case <-ctx.Done():
+			done()
+			_, err := n.endWait(cmd, lease, true)
+			if err == nil {
+				err = ctx.Err()
+			}
+			return locks.Holder{}, err
+		case <-leaderCh:
+			leaderCh = n.drv.LeaderChanged()
+			if st := n.drv.Status(); st.Role != consensus.RoleLeader {
+				done()
+				return locks.Holder{}, fmt.Errorf("%w: %s stopped leading while %s %q waited; retry with the same %s", consensus.ErrNoLeader, n.self.Name, kindName(cmd.Election), cmd.Name, wire.HeaderIdempotencyKey)
+			}
+		}
+		done()
+	}
+}
+
+// waitsOn reports whether lease is in info's queue.
+func waitsOn(info locks.LockInfo, lease locks.LeaseID) bool {
+	for _, w := range info.Waiters {
+		if w.LeaseID == lease {
+			return true
+		}
+	}
+	return false
+}
+
+// endWait proposes CancelWait for lease's wait on cmd's lock. When the
+// grant won the race it returns the grant, unless the client is gone: then a
+// lease created for this request is released with it.
+func (n *Node) endWait(cmd locks.Command, lease locks.LeaseID, clientGone bool) (locks.Holder, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), FollowUpTimeout)
+	defer cancel()
+	cw := locks.Command{Kind: locks.KindCancelWait, RequestID: followUpID(cmd.RequestID, "cancel"), Name: cmd.Name, LeaseID: lease, Election: cmd.Election}
+	res, err := n.propose(ctx, cw)
+	if err != nil {
+		return locks.Holder{}, err
+	}
+	if res.Err != nil {
+		return locks.Holder{}, fmt.Errorf("%s %q: lease %d no longer waits (expired or revoked): %w", kindName(cmd.Election), cmd.Name, lease, res.Err)
+	}
+	if res.Granted {
+		if clientGone {
+			n.abandonGrant(cmd, res.Holder)
+		}
+		return res.Holder, nil
+	}
+	var holder locks.Holder
+	n.fsm.read(func(*locks.Table) { holder = n.fsm.info(cmd.Name, cmd.Election).Holder })
+	err = fmt.Errorf("%w: %s %q is still held after the wait", locks.ErrLockHeld, kindName(cmd.Election), cmd.Name)
+	if holder.Token == 0 {
+		return locks.Holder{}, err
+	}
+	return locks.Holder{}, &heldError{err: err, holder: wireHolder(holder, cmd.Election)}
+}
+
+// abandonGrant releases a grant whose client went away, when its lease was
+// created for this request alone (a lease the client named is the client's
+// to keep or lose).
+func (n *Node) abandonGrant(cmd locks.Command, h locks.Holder) {
+	if cmd.LeaseID != 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), FollowUpTimeout)
+	defer cancel()
+	kind := locks.KindRelease
+	if cmd.Election {
+		kind = locks.KindResign
+	}
+	_, err := n.propose(ctx, locks.Command{Kind: kind, RequestID: followUpID(cmd.RequestID, "release"), Name: cmd.Name, Token: h.Token})
+	if err != nil {
+		// The lease was created for this request and has no keepalives:
+		// it expires within its ttl and frees the lock then.
+		n.log.Warn("release of an abandoned grant failed", zap.String("lock", cmd.Name), zap.Uint64("token", uint64(h.Token)), zap.Error(err))
+	}
+}
+
+func kindName(election bool) string {
+	if election {
+		return "election"
+	}
+	return "lock"
+}
+
+// blocking serves a read that may block (?index=&wait=, like Consul's
+// blocking queries): it answers once the object's index exceeds q.index or
+// q.wait passes. read returns the object's index and body; it runs under
+// the table's lock.
+func (n *Node) blocking(c echo.Context, q blockingQuery, key string, read func() (uint64, any)) error {
+	ctx := c.Request().Context()
+	respond := func(index uint64, body any) error {
+		c.Response().Header().Set(wire.HeaderIndex, uintString(index))
+		return c.JSON(200, body)
+	}
+	if q.index == 0 || q.wait == 0 {
+		var idx uint64
+		var body any
+		n.fsm.read(func(*locks.Table) { idx, body = read() })
+		return respond(idx, body)
+	}
+	release, err := n.hub.subscribe()
+	if err != nil {
+		return err
+	}
+	defer release()
+	timer := time.NewTimer(q.wait)
+	defer timer.Stop()
+	for {
+		changed, done := n.hub.watch(key)
+		var idx uint64
+		var body any
+		n.fsm.read(func(*locks.Table) { idx, body = read() })
+		if idx > q.index {
+			done()
+			return respond(idx, body)
+		}
+		select {
+		case <-changed:
+			done()
+		case <-timer.C:
+			done()
+			return respond(idx, body)
+		case <-ctx.Done():
+			done()
+			return ctx.Err()
+		}
+	}
+}
+
+func uintString(v uint64) string { return strconv.FormatUint(v, 10) }
