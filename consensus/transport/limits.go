@@ -13,14 +13,19 @@ const (
 	BodyBytesMax = 16 << 20
 	// BatchBytesMax is the estimated size at which the sender closes a batch.
 	// A message larger than this alone still goes, alone, when its encoded
-	// body fits in BodyBytesMax.
-	BatchBytesMax = 4 << 20
+	// body fits in BodyBytesMax. It equals the core's default MaxMsgBytes: a
+	// batch crosses a slow link well within RequestTimeout, and a heartbeat
+	// or vote queued behind a batch waits for at most this much. Measured
+	// throughput with 4 MiB batches was no better (BenchmarkSendMsgApp).
+	BatchBytesMax = 1 << 20
 	// BatchMessagesMax bounds the messages in one request body.
 	BatchMessagesMax = 4096
 	// BatchEntriesMax bounds the entries across all messages of one request
 	// body. A decoded entry is about 50 bytes even when its encoding is one
-	// byte, so this (not only BodyBytesMax) bounds the memory one request costs.
-	BatchEntriesMax = 1 << 18
+	// byte, so this (not only BodyBytesMax) bounds the memory one request
+	// costs: about 3 MiB of entries. The sender's byte bound splits batches
+	// before it (TestLimits).
+	BatchEntriesMax = 1 << 16
 	// DecodeDepthMax bounds how deeply msgpack containers may nest in a body.
 	// A batch needs 4: batch, message, entries, entry.
 	DecodeDepthMax = 8
@@ -30,6 +35,12 @@ const (
 	// ServerStreamsMax bounds the requests one peer connection may have in
 	// flight at once (a sender has one), and so the bodies read at once.
 	ServerStreamsMax = 16
+	// ReceiveWindowBytes is the HTTP/2 flow-control window the server grants
+	// a peer connection and each of its requests (the most HTTP/2 allows
+	// configuring, under 4 MiB): a few full batches may be in flight
+	// before the server reads them, so a batch crosses a link in about one
+	// round trip, and the bytes buffered per connection stay bounded.
+	ReceiveWindowBytes = 4<<20 - 1
 	// QueueMessagesMax bounds the messages waiting for one peer. Send drops
 	// beyond it and reports the peer unreachable.
 	QueueMessagesMax = 4096

@@ -28,9 +28,13 @@ func (t *Transport) Serve(ctx context.Context, ln net.Listener) error {
 		ReadHeaderTimeout: ServerReadHeaderTimeout,
 		ReadTimeout:       ServerReadTimeout,
 		IdleTimeout:       ServerIdleTimeout,
-		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: ServerStreamsMax},
-		ErrorLog:          zap.NewStdLog(t.log.WithOptions(zap.IncreaseLevel(zap.WarnLevel))),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		HTTP2: &http.HTTP2Config{
+			MaxConcurrentStreams:          ServerStreamsMax,
+			MaxReceiveBufferPerConnection: ReceiveWindowBytes,
+			MaxReceiveBufferPerStream:     ReceiveWindowBytes,
+		},
+		ErrorLog:    zap.NewStdLog(t.log.WithOptions(zap.IncreaseLevel(zap.WarnLevel))),
+		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
 	if t.opts.TLS != nil {
 		srv.TLSConfig = t.opts.TLS.Clone()

@@ -54,9 +54,9 @@ func TestExchange(t *testing.T) {
 			return []consensus.Message{app(f, to, 1, 1, 1<<20)}
 		}},
 		{"more than one batch", true, func(f, to consensus.NodeID) []consensus.Message {
-			// 4.5 MiB of entries: past BatchBytesMax, so at least two POSTs.
+			// 1.5 MiB of entries: past BatchBytesMax, so at least two POSTs.
 			var ms []consensus.Message
-			for i := 0; i < 72; i++ {
+			for i := 0; i < 24; i++ {
 				ms = append(ms, app(f, to, consensus.Index(i*64), 64, 1<<10))
 			}
 			return ms
