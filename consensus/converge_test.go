@@ -1,12 +1,12 @@
 package consensus
 
 // TestHealedClusterConverges is a liveness check that needs no new
-// proposals: after a phase of lost messages, cut nodes and proposals, the
-// network heals and nothing more is proposed; within a bounded number of
-// ticks there must be one leader, its whole log committed, and every node
-// at its commit index having applied the same entries. (A check that
-// proposes after healing hides a lagging follower that only a new proposal
-// would unstick.)
+// proposals: after a phase of lost messages, cut and restarted nodes and
+// proposals, the network heals and nothing more is proposed; within a
+// bounded number of ticks there must be one leader, its whole log
+// committed, and every node at its commit index having applied the same
+// entries. (A check that proposes after healing hides a lagging follower
+// that only a new proposal would unstick.)
 
 import (
 	"fmt"
@@ -53,7 +53,7 @@ func TestHealedClusterConverges(t *testing.T) {
 }
 
 // convergeFaultStep does one random thing: tick everyone, propose on a
-// leader, or cut or heal one node.
+// leader, cut or heal one node, or restart one.
 func convergeFaultStep(nw *coreNet, rng *rand.Rand) {
 	switch k := rng.IntN(10); {
 	case k < 6:
@@ -66,9 +66,22 @@ func convergeFaultStep(nw *coreNet, rng *rand.Rand) {
 		}
 	case k < 9:
 		nw.cut[nw.ids[rng.IntN(len(nw.ids))]] = true
-	default:
+	case rng.IntN(2) == 0:
 		delete(nw.cut, nw.ids[rng.IntN(len(nw.ids))])
+	default:
+		convergeRestart(nw, nw.ids[rng.IntN(len(nw.ids))], rng)
 	}
+}
+
+// convergeRestart crashes node id and starts it again from its storage,
+// resuming after what it applied.
+func convergeRestart(nw *coreNet, id NodeID, rng *rand.Rand) {
+	cfg := coreConfig(id, nw.ids, nw.stores[id])
+	cfg.Rand = rand.New(rand.NewPCG(rng.Uint64(), uint64(id)))
+	if ents := nw.applied[id]; len(ents) > 0 {
+		cfg.Applied = ents[len(ents)-1].Index
+	}
+	nw.start(id, cfg)
 }
 
 // convergeDone reports whether one leader leads every node, its whole log is
