@@ -6,6 +6,8 @@ package boltstore
 // while bad input is an error.
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"reflect"
 	"strings"
@@ -78,12 +80,14 @@ func TestEntriesAreCopies(t *testing.T) {
 	}
 }
 
+// makeEntriesSized returns entries lo..hi (inclusive) of term t whose data
+// is size bytes that differ from entry to entry.
 func makeEntriesSized(lo, hi consensus.Index, t consensus.Term, size int) []consensus.Entry {
 	ents := make([]consensus.Entry, 0, hi-lo+1)
 	for i := lo; i <= hi; i++ {
-		d := make([]byte, size)
-		for k := range d {
-			d[k] = byte(uint64(i) + uint64(k))
+		d := bytes.Repeat([]byte{byte(i)}, size)
+		if size >= 8 {
+			binary.BigEndian.PutUint64(d, uint64(i))
 		}
 		ents = append(ents, consensus.Entry{Index: i, Term: t, Data: d})
 	}
@@ -365,7 +369,7 @@ func TestOpenOptions(t *testing.T) {
 }
 
 func TestTailCache(t *testing.T) {
-	s := openStore(t, testPath(t), Options{})
+	s := openStore(t, testPath(t), Options{noSync: true})
 	const big = 1 << 20
 	mustSave(t, s, consensus.HardState{Term: 1}, nil)
 	var want []consensus.Entry
