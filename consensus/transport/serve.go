@@ -33,9 +33,14 @@ func (t *Transport) Serve(ctx context.Context, ln net.Listener) error {
 			MaxReceiveBufferPerConnection: ReceiveWindowBytes,
 			MaxReceiveBufferPerStream:     ReceiveWindowBytes,
 		},
-		ErrorLog:    zap.NewStdLog(t.log.WithOptions(zap.IncreaseLevel(zap.WarnLevel))),
 		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
+	// The server's own errors (a failed handshake, a broken connection) are
+	// Debug: the sending peer warns about the same failure, rate-limited,
+	// and a port scanner must not flood the log.
+	errLog, err := zap.NewStdLogAt(t.log, zap.DebugLevel)
+	assertf(err == nil, "std log at debug level: %v", err) // fails only for an invalid level
+	srv.ErrorLog = errLog
 	if t.opts.TLS != nil {
 		srv.TLSConfig = t.opts.TLS.Clone()
 	}
