@@ -17,9 +17,10 @@ import (
 //
 // Save returns ErrGap when ents would leave a hole after the last index and
 // ErrTooLarge for an entry above EntryDataBytesMax; both leave the store
-// unchanged. When the commit itself fails the store is unchanged in memory,
-// the file holds the previous state, and every later write fails with
-// ErrFailed. Truncating at or below the stored commit index, or moving the
+// unchanged. When the commit itself fails the store is unchanged in memory
+// and every later write fails with ErrFailed: the file holds the previous
+// state, or after a failed fsync a state nobody can vouch for, which the
+// next Open verifies. Truncating at or below the stored commit index, or moving the
 // term or commit backwards, is a caller bug and panics.
 func (s *Store) Save(hs consensus.HardState, ents []consensus.Entry) error {
 	s.mu.Lock()

@@ -91,8 +91,6 @@ func Open(path string, opts Options) (*Store, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	_, statErr := os.Stat(path)
-	created := errors.Is(statErr, os.ErrNotExist)
 	db, err := openBolt(path, wait, opts.noSync)
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s", ErrInUse, path)
@@ -114,13 +112,14 @@ func Open(path string, opts Options) (*Store, error) {
 		log:   log.With(zap.String("path", path)),
 	}
 	s.fr = newFramer(s.h)
-	if err := s.init(created && !opts.noSync); err != nil {
+	if err := s.init(!opts.noSync); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
 	return s, nil
 }
 
-// init lays out a fresh file, then verifies and loads the log.
+// init lays out a fresh file (syncing its directory when syncDir), then
+// verifies and loads the log.
 func (s *Store) init(syncDir bool) error {
 	start := time.Now()
 	var fresh bool
@@ -136,7 +135,7 @@ func (s *Store) init(syncDir bool) error {
 			return fmt.Errorf("boltstore: %s: create layout: %w", s.path, err)
 		}
 	}
-	if syncDir {
+	if fresh && syncDir {
 		// A new file's directory entry is durable only once the directory is.
 		if err := syncDirectory(filepath.Dir(s.path)); err != nil {
 			return fmt.Errorf("boltstore: %s: %w", s.path, err)
