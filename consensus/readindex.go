@@ -28,6 +28,10 @@ type readQueue struct {
 	// lastSeq is the newest confirmation round; it only grows, over every
 	// term, so a context can never be mistaken for an older one.
 	lastSeq uint64
+	// roundOpen says round lastSeq has reads but its heartbeats have not
+	// gone out: reads arriving before the next Ready join it, so a burst of
+	// reads costs one heartbeat round.
+	roundOpen bool
 }
 
 // len is the number of reads held.
@@ -37,9 +41,19 @@ func (q *readQueue) len() int { return len(q.waiting) + len(q.pending) }
 func (q *readQueue) reset() {
 	q.waiting = nil
 	q.pending = nil
+	q.roundOpen = false
+}
+
+// sentSeq is the newest round whose heartbeats went out.
+func (q *readQueue) sentSeq() uint64 {
+	if q.roundOpen {
+		return q.lastSeq - 1
+	}
+	return q.lastSeq
 }
 
 // heartbeatContext is the context of the newest pending round, or nil.
+// Heartbeats sent for any reason carry it, so a lost round is retried.
 func (q *readQueue) heartbeatContext() []byte {
 	if len(q.pending) == 0 {
 		return nil
@@ -97,7 +111,8 @@ func (r *Raft) startWaitingReads() {
 }
 
 // startReads fixes the read index of reqs at the current commit index and
-// starts one confirmation round for all of them (at once on a one-node cluster).
+// puts them in the open confirmation round, whose heartbeats the next Ready
+// sends (a one-node cluster answers at once).
 func (r *Raft) startReads(reqs ...readRequest) {
 	assertf(r.committedInTerm, "starting reads before committing in term %d", r.term)
 	if r.quorum() == 1 {
@@ -107,11 +122,21 @@ func (r *Raft) startReads(reqs ...readRequest) {
 		}
 		return
 	}
-	r.reads.lastSeq++
+	if !r.reads.roundOpen {
+		r.reads.lastSeq++
+		r.reads.roundOpen = true
+	}
 	for _, req := range reqs {
 		req.index = r.log.committed
 		req.seq = r.reads.lastSeq
 		r.reads.pending = append(r.reads.pending, req)
+	}
+}
+
+// flushReadRound sends the heartbeats of the open confirmation round.
+func (r *Raft) flushReadRound() {
+	if r.role != RoleLeader || !r.reads.roundOpen {
+		return
 	}
 	r.bcastHeartbeat()
 }
@@ -123,12 +148,13 @@ func (r *Raft) ackRead(pr *progress, ctx []byte) {
 		return
 	}
 	seq := binary.BigEndian.Uint64(ctx)
-	if seq <= pr.readSeqAcked || seq > r.reads.lastSeq {
+	if seq <= pr.readSeqAcked || seq > r.reads.sentSeq() {
 		return
 	}
 	pr.readSeqAcked = seq
 	// The quorum-th highest acknowledged round, counting the leader as
 	// having acknowledged every round: all rounds up to it are confirmed.
+	// (matchBuf is only scratch space here: the values are round numbers.)
 	r.matchBuf = r.matchBuf[:0]
 	for _, id := range r.voters {
 		if id == r.id {

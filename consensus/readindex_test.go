@@ -143,3 +143,28 @@ func readStatesEqual(a, b []ReadState) bool {
 		return x.Index == y.Index && string(x.RequestCtx) == string(y.RequestCtx)
 	})
 }
+
+func TestReadIndexBurstIsOneRound(t *testing.T) {
+	nw := newCoreNet(t, 3)
+	nw.elect(1)
+	heartbeats := 0
+	nw.tap = func(m Message) bool {
+		if m.Type == MsgHeartbeat && len(m.Context) > 0 {
+			heartbeats++
+		}
+		return true
+	}
+	const burst = 50
+	for i := 0; i < burst; i++ {
+		if err := nw.nodes[1].ReadIndex([]byte{byte(i)}); err != nil {
+			t.Fatalf("ReadIndex #%d = %v; want nil", i, err)
+		}
+	}
+	nw.stabilize()
+	if got := len(nw.reads[1]); got != burst {
+		t.Fatalf("read states = %d; want %d", got, burst)
+	}
+	if heartbeats != 2 {
+		t.Fatalf("heartbeats carrying a read context = %d; want 2 (one round to two followers)", heartbeats)
+	}
+}

@@ -13,7 +13,7 @@ func (r *Raft) hardState() HardState {
 // HasReady reports whether Ready would return any work. Between a Ready and
 // its Advance it may report the same work again; after Advance it is exact.
 func (r *Raft) HasReady() bool {
-	return r.appendPending || r.commitPending ||
+	return r.appendPending || r.commitPending || r.reads.roundOpen ||
 		r.softState() != r.prevSoft ||
 		r.hardState() != r.prevHard ||
 		len(r.log.unstable.entries) > 0 ||
@@ -27,6 +27,7 @@ func (r *Raft) HasReady() bool {
 // CommittedBytesMax bytes (at least one entry) of committed, unapplied ones.
 func (r *Raft) Ready() Ready {
 	r.flushAppends()
+	r.flushReadRound()
 	ents := r.log.unstable.entries
 	rd := Ready{
 		Entries:    ents[:len(ents):len(ents)],

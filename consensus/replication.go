@@ -79,6 +79,7 @@ func (r *Raft) flushAppends() {
 // it can safely learn and the context of the newest pending read.
 func (r *Raft) bcastHeartbeat() {
 	ctx := r.reads.heartbeatContext()
+	r.reads.roundOpen = false // these heartbeats carry the open round
 	for _, id := range r.voters {
 		if id == r.id {
 			continue
