@@ -12,6 +12,7 @@ const (
 	stateReplicate
 )
 
+// String returns the state's name, as in "replicate".
 func (s progressState) String() string {
 	if s == stateReplicate {
 		return "replicate"
