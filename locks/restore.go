@@ -84,6 +84,10 @@ func (rd *restorer) header() error {
 	}
 	t := rd.t
 	t.applied, t.newestTime, t.forgottenMax, t.removedIndex = h.Applied, h.NewestTime, h.ForgottenMax, h.RemovedIndex
+	// The counts are within the limits: size the maps once.
+	t.leases = make(map[LeaseID]*lease, h.Leases)
+	t.locks = make(map[string]*lock, h.Locks)
+	t.elections = make(map[string]*lock, h.Elections)
 	return nil
 }
 
@@ -147,7 +151,7 @@ func (rd *restorer) lock(kind ObjectKind, sl *snapLock) (*lock, error) {
 	if err := ValidateName(sl.Name); err != nil {
 		return nil, corrupt("%s: %v", kind, err)
 	}
-	h := sl.Holder
+	h := sl.holder()
 	if err := validHolder(kind, h.Owner, h.Value); err != nil {
 		return nil, corrupt("%s %q holder: %v", kind, sl.Name, err)
 	}

@@ -160,7 +160,7 @@ func TestRestoreCorrupt(t *testing.T) {
 		return h
 	}
 	okLease := &snapLease{ID: 1, TTL: TTLDefault, ModifyIndex: 2}
-	okLock := &snapLock{Name: "a", Holder: Holder{LeaseID: 1, Token: 2}, ModifyIndex: 2}
+	okLock := &snapLock{Name: "a", LeaseID: 1, Token: 2, ModifyIndex: 2}
 	end := &snapTrailer{Magic: snapshotMagic}
 	cases := []struct {
 		name string
@@ -173,14 +173,14 @@ func TestRestoreCorrupt(t *testing.T) {
 		{"lease above applied", []any{hdr(nil), &snapLease{ID: 11, TTL: TTLDefault, ModifyIndex: 11}, okLock, end}},
 		{"lease ttl zero", []any{hdr(nil), &snapLease{ID: 1, ModifyIndex: 1}, okLock, end}},
 		{"checkpoint above ttl", []any{hdr(nil), &snapLease{ID: 1, TTL: TTLMin, Checkpointed: TTLMin + 1, ModifyIndex: 1}, okLock, end}},
-		{"lock bad name", []any{hdr(nil), okLease, &snapLock{Name: "a b", Holder: Holder{LeaseID: 1, Token: 2}, ModifyIndex: 2}, end}},
-		{"lock free", []any{hdr(nil), okLease, &snapLock{Name: "a", Holder: Holder{LeaseID: 1}, ModifyIndex: 2}, end}},
-		{"lock absent lease", []any{hdr(nil), okLease, &snapLock{Name: "a", Holder: Holder{LeaseID: 3, Token: 2}, ModifyIndex: 2}, end}},
-		{"lock with value", []any{hdr(nil), okLease, &snapLock{Name: "a", Holder: Holder{LeaseID: 1, Token: 2, Value: "v"}, ModifyIndex: 2}, end}},
-		{"waiter is holder", []any{hdr(nil), okLease, &snapLock{Name: "a", Holder: Holder{LeaseID: 1, Token: 2}, ModifyIndex: 3, Waiters: []snapWaiter{{LeaseID: 1, EnqueuedAt: 3}}}, end}},
+		{"lock bad name", []any{hdr(nil), okLease, &snapLock{Name: "a b", LeaseID: 1, Token: 2, ModifyIndex: 2}, end}},
+		{"lock free", []any{hdr(nil), okLease, &snapLock{Name: "a", LeaseID: 1, ModifyIndex: 2}, end}},
+		{"lock absent lease", []any{hdr(nil), okLease, &snapLock{Name: "a", LeaseID: 3, Token: 2, ModifyIndex: 2}, end}},
+		{"lock with value", []any{hdr(nil), okLease, &snapLock{Name: "a", LeaseID: 1, Token: 2, Value: "v", ModifyIndex: 2}, end}},
+		{"waiter is holder", []any{hdr(nil), okLease, &snapLock{Name: "a", LeaseID: 1, Token: 2, ModifyIndex: 3, Waiters: []snapWaiter{{LeaseID: 1, EnqueuedAt: 3}}}, end}},
 		{"unsorted locks", []any{hdr(func(h *snapHeader) { h.Locks = 2 }), okLease, okLock, okLock, end}},
 		{"single lease twice", []any{hdr(func(h *snapHeader) { h.Locks = 2 }), &snapLease{ID: 1, TTL: TTLDefault, ModifyIndex: 2, Single: true}, okLock,
-			&snapLock{Name: "b", Holder: Holder{LeaseID: 1, Token: 3}, ModifyIndex: 3}, end}},
+			&snapLock{Name: "b", LeaseID: 1, Token: 3, ModifyIndex: 3}, end}},
 		{"single lease idle", []any{hdr(func(h *snapHeader) { h.Locks = 0 }), &snapLease{ID: 1, TTL: TTLDefault, ModifyIndex: 2, Single: true}, end}},
 		{"dedup unknown code", []any{hdr(func(h *snapHeader) { h.Dedup = 1 }), okLease, okLock, &snapDedup{ID: "r", Index: 3, Result: storedResult{Code: "nope"}}, end}},
 		{"dedup empty id", []any{hdr(func(h *snapHeader) { h.Dedup = 1 }), okLease, okLock, &snapDedup{Index: 3}, end}},

@@ -13,7 +13,7 @@ import (
 	"github.com/anishathalye/porcupine"
 )
 
-func benchHistory(clients, perClient int, seed uint64) []porcupine.Operation {
+func benchHistory(clients, perClient int, seed uint64, reliable bool) []porcupine.Operation {
 	srv := newReference()
 	rec := NewRecorder()
 	var wg sync.WaitGroup
@@ -21,7 +21,7 @@ func benchHistory(clients, perClient int, seed uint64) []porcupine.Operation {
 		wg.Add(1)
 		go func() { // exits after perClient operations
 			defer wg.Done()
-			cl := &randomClient{id: c, srv: srv, rec: rec, rng: rand.New(rand.NewPCG(seed, uint64(c))), tokens: map[objectKey][]Token{}}
+			cl := &randomClient{id: c, srv: srv, rec: rec, rng: rand.New(rand.NewPCG(seed, uint64(c))), tokens: map[objectKey][]Token{}, reliable: reliable}
 			for range perClient {
 				cl.step()
 			}
@@ -37,7 +37,7 @@ func benchHistory(clients, perClient int, seed uint64) []porcupine.Operation {
 
 func BenchmarkCheck(b *testing.B) {
 	for _, perClient := range []int{50, 200, 1000} {
-		h := benchHistory(randomClients, perClient, 1)
+		h := benchHistory(randomClients, perClient, 1, false)
 		b.Run(fmt.Sprintf("ops=%d", len(h)), func(b *testing.B) {
 			for b.Loop() {
 				res, _ := Check(h, 0)

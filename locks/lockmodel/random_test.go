@@ -110,12 +110,14 @@ func randomHistoryOf(t *testing.T, seed uint64, srv randomServer) []porcupine.Op
 // randomClient is one client goroutine's memory: its leases and the tokens
 // it has seen per object.
 type randomClient struct {
-	id     int
-	srv    randomServer
-	rec    *Recorder
-	rng    *rand.Rand
-	leases []LeaseID
-	tokens map[objectKey][]Token
+	id  int
+	srv randomServer
+	rec *Recorder
+	// reliable: no request or answer is lost.
+	reliable bool
+	rng      *rand.Rand
+	leases   []LeaseID
+	tokens   map[objectKey][]Token
 }
 
 func (c *randomClient) lease() LeaseID {
@@ -191,6 +193,9 @@ func (c *randomClient) perform(in Input) {
 	call := c.rec.Invoke(c.id, in)
 	runtime.Gosched()
 	loss := c.rng.IntN(100)
+	if c.reliable {
+		loss = 100
+	}
 	if loss < 2 {
 		return // lost before the server saw it: never answered
 	}

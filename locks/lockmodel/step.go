@@ -114,10 +114,14 @@ func stepAcquire(s *state, in Input, out Output) []*state {
 		}
 		return one(t)
 	case StatusLockHeld:
-		if !o.held {
+		// The lock table looks the lease up first: lock_held proves it alive.
+		if !o.held || (in.Lease != 0 && !s.mayBeAlive(in.Lease)) {
 			return nil
 		}
 		t := s.clone()
+		if in.Lease != 0 {
+			t.setLease(in.Lease, false)
+		}
 		if out.Token != 0 && !t.pinToken(i, out.Token) {
 			return nil
 		}
