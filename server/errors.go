@@ -43,45 +43,46 @@ var (
 	ErrForbidden    = errors.New("forbidden")
 )
 
-// errorStatus is the one table from errors to (HTTP status, code). An error
-// it does not know is a bug: 500 internal.
+// errorRule maps the errors that wrap one of sentinels to (status, code).
+type errorRule struct {
+	sentinels []error
+	status    int
+	code      string
+}
+
+// errorTable is the one table from errors to (HTTP status, code), first
+// match wins; an error it does not know is a bug: 500 internal. Raft's "not
+// the leader" and a lost proposal never reach a client as such: the request
+// took no effect and another node (or this one, later) serves it, so they
+// are no_leader. A cancelled context means the client went away; nobody
+// reads that answer.
+func errorTable() []errorRule {
+	return []errorRule{
+		{[]error{ErrInvalidArgument, locks.ErrInvalidArgument}, http.StatusBadRequest, wire.CodeInvalidArgument},
+		{[]error{ErrUnauthorized}, http.StatusUnauthorized, wire.CodeUnauthorized},
+		{[]error{ErrForbidden}, http.StatusForbidden, wire.CodeForbidden},
+		{[]error{ErrNotFound, locks.ErrNotFound}, http.StatusNotFound, wire.CodeNotFound},
+		{[]error{locks.ErrLockHeld}, http.StatusConflict, wire.CodeLockHeld},
+		{[]error{locks.ErrNotHolder}, http.StatusConflict, wire.CodeNotHolder},
+		{[]error{locks.ErrStaleToken}, http.StatusConflict, wire.CodeStaleToken},
+		{[]error{locks.ErrNotLeader}, http.StatusConflict, wire.CodeNotLeader},
+		{[]error{ErrTooLarge, locks.ErrTooLarge}, http.StatusRequestEntityTooLarge, wire.CodeTooLarge},
+		{[]error{ErrTooManyRequests, consensus.ErrProposalDropped}, http.StatusTooManyRequests, wire.CodeTooManyRequests},
+		{[]error{consensus.ErrNoLeader, ErrNotReady, consensus.ErrNotLeader, driver.ErrProposalLost,
+			driver.ErrLeaderChanged, driver.ErrStopped}, http.StatusServiceUnavailable, wire.CodeNoLeader},
+		{[]error{context.DeadlineExceeded, context.Canceled}, http.StatusGatewayTimeout, wire.CodeTimeout},
+		{nil, http.StatusInternalServerError, wire.CodeInternal},
+	}
+}
+
+// errorStatus maps err to (HTTP status, code) by errorTable.
 func errorStatus(err error) (status int, code string) {
-	switch {
-	case errors.Is(err, ErrInvalidArgument):
-		return http.StatusBadRequest, wire.CodeInvalidArgument
-	case errors.Is(err, locks.ErrInvalidArgument):
-		return http.StatusBadRequest, wire.CodeInvalidArgument
-	case errors.Is(err, ErrUnauthorized):
-		return http.StatusUnauthorized, wire.CodeUnauthorized
-	case errors.Is(err, ErrForbidden):
-		return http.StatusForbidden, wire.CodeForbidden
-	case errors.Is(err, ErrNotFound), errors.Is(err, locks.ErrNotFound):
-		return http.StatusNotFound, wire.CodeNotFound
-	case errors.Is(err, locks.ErrLockHeld):
-		return http.StatusConflict, wire.CodeLockHeld
-	case errors.Is(err, locks.ErrNotHolder):
-		return http.StatusConflict, wire.CodeNotHolder
-	case errors.Is(err, locks.ErrStaleToken):
-		return http.StatusConflict, wire.CodeStaleToken
-	case errors.Is(err, locks.ErrNotLeader):
-		return http.StatusConflict, wire.CodeNotLeader
-	case errors.Is(err, ErrTooLarge), errors.Is(err, locks.ErrTooLarge):
-		return http.StatusRequestEntityTooLarge, wire.CodeTooLarge
-	case errors.Is(err, ErrTooManyRequests), errors.Is(err, consensus.ErrProposalDropped):
-		return http.StatusTooManyRequests, wire.CodeTooManyRequests
-	case errors.Is(err, consensus.ErrNoLeader):
-		return http.StatusServiceUnavailable, wire.CodeNoLeader
-	case errors.Is(err, ErrNotReady):
-		return http.StatusServiceUnavailable, wire.CodeNoLeader
-	case errors.Is(err, consensus.ErrNotLeader), errors.Is(err, driver.ErrProposalLost),
-		errors.Is(err, driver.ErrLeaderChanged), errors.Is(err, driver.ErrStopped):
-		// Raft's "not the leader" never reaches a client as such: the
-		// request took no effect, and another node (or this one, later)
-		// will serve it.
-		return http.StatusServiceUnavailable, wire.CodeNoLeader
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		// Canceled: the client went away; nobody reads the answer.
-		return http.StatusGatewayTimeout, wire.CodeTimeout
+	for _, r := range errorTable() {
+		for _, s := range r.sentinels {
+			if errors.Is(err, s) {
+				return r.status, r.code
+			}
+		}
 	}
 	return http.StatusInternalServerError, wire.CodeInternal
 }
