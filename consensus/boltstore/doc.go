@@ -2,33 +2,20 @@
 // hard state in one bbolt file, read by the consensus core through the
 // consensus.Storage interface and written by the driver through Save.
 //
-// What it owns:
+// # What it owns
 //
 //   - The file and its exclusive lock. Open takes bbolt's flock, so a second
 //     process pointed at the same data dir fails fast with ErrInUse instead of
 //     corrupting the log.
-//
-//   - The on-disk layout (format version 1):
-//
-//     bucket "log":  8-byte big-endian index -> CRC32C (4 bytes, big-endian,
-//     Castagnoli) of the msgpack encoding of the consensus.Entry, then that
-//     encoding.
-//     bucket "meta": "version" -> 8-byte big-endian format version;
-//     "hardstate" -> the framed (CRC then msgpack) consensus.HardState;
-//     "snapshot" -> the framed index and term of the last entry removed by
-//     Compact (absent while nothing was compacted). The snapshot payload, the
-//     applied hint and the membership are later issues; they get keys of their
-//     own in "meta" and never change the meaning of these.
-//
+//   - The on-disk layout (below).
 //   - Verification: Open scans the whole log once and refuses to start on a
 //     bad checksum, a key that does not match its entry, a gap, or a term that
 //     goes down, with an error naming the file and the index (ErrCorrupt).
-//
 //   - Durability: Save writes one Ready (hard state and entries) in one bbolt
-//     read-write transaction that is fsynced when it commits. The driver
-//     batches many proposals into one Ready, so a busy node pays one commit
-//     per Ready, never one per entry.
-//
+//     read-write transaction that is fsynced when it commits (bbolt's commit
+//     is two fdatasyncs: the new pages, then the meta page that points at
+//     them). The driver batches many proposals into one Ready, so a busy node
+//     pays one commit per Ready, never one per entry.
 //   - An in-memory index of first and last index and of the term of every
 //     entry (kept as runs of equal terms), so Term, FirstIndex and LastIndex
 //     never open a transaction, and a bounded cache of the most recently
@@ -36,7 +23,23 @@
 //     (replication, apply) do not either. Older entries are read through a
 //     bbolt read transaction.
 //
-// What it must never do:
+// # On-disk layout, format version 1
+//
+// A framed value is the CRC32C (Castagnoli, 4 bytes big-endian) of a msgpack
+// encoding, followed by that encoding.
+//
+//	bucket "log"
+//	    8-byte big-endian index -> framed consensus.Entry
+//	bucket "meta"
+//	    "version"   -> 8-byte big-endian format version
+//	    "hardstate" -> framed consensus.HardState (absent on a fresh node)
+//	    "snapshot"  -> framed {index, term} of the last entry removed by
+//	                   Compact (absent while nothing was compacted)
+//
+// The snapshot payload, the applied hint and the membership are later issues;
+// they get keys of their own in "meta" and never change the meaning of these.
+//
+// # What it must never do
 //
 //   - Acknowledge a Save before its transaction is durable, or offer a way to
 //     skip the fsync in production (the unexported noSync option exists for

@@ -29,4 +29,4 @@ var ErrClosed = errors.New("boltstore: store closed")
 // ErrFailed is returned by Save after an earlier Save failed to commit. After a
 // failed fsync the state of the file is unknown, so the store refuses further
 // writes; the node must restart and let Open verify what is on disk.
-var ErrFailed = errors.New("boltstore: an earlier write failed; reopen the store")
+var ErrFailed = errors.New("boltstore: store failed by an earlier write error")
