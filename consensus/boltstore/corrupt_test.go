@@ -74,12 +74,16 @@ func frameBytes(body []byte) []byte {
 func logBucket(tx *bolt.Tx) *bolt.Bucket  { return tx.Bucket([]byte(bucketLog)) }
 func metaBucket(tx *bolt.Tx) *bolt.Bucket { return tx.Bucket([]byte(bucketMeta)) }
 
-func TestOpenRefusesCorruptLog(t *testing.T) {
-	tests := []struct {
-		name    string
-		damage  func(t *testing.T, tx *bolt.Tx) error
-		wantMsg string // after "boltstore: <path>: "
-	}{
+// logDamage is one way to damage a healthy store, and the start of the
+// message Open must refuse it with (after "boltstore: <path>: ").
+type logDamage struct {
+	name    string
+	damage  func(t *testing.T, tx *bolt.Tx) error
+	wantMsg string
+}
+
+func logDamages() []logDamage {
+	return []logDamage{
 		{"a flipped bit in entry 42", func(t *testing.T, tx *bolt.Tx) error {
 			v := append([]byte(nil), logBucket(tx).Get(indexKey(42))...)
 			v[len(v)-3] ^= 0x10
@@ -152,7 +156,10 @@ func TestOpenRefusesCorruptLog(t *testing.T) {
 			return tx.DeleteBucket([]byte(bucketMeta))
 		}, "log bucket without meta bucket: corrupt"},
 	}
-	for _, tc := range tests {
+}
+
+func TestOpenRefusesCorruptLog(t *testing.T) {
+	for _, tc := range logDamages() {
 		t.Run(tc.name, func(t *testing.T) {
 			path := testPath(t)
 			writeHealthyStore(t, path)
