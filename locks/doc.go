@@ -76,9 +76,21 @@
 //
 // # Snapshots
 //
-// Snapshot writes the whole table as a stream of msgpack values in sorted
-// order (same table, same bytes); Restore replaces the table with a snapshot's
-// after validating every record, and leaves the table untouched on error.
+// Snapshot writes the whole table (leases, locks with their queues, elections,
+// dedup records) to an io.Writer as a stream of msgpack values in sorted order:
+// the same table gives the same bytes (testdata/snapshot-v1.msgpack pins the
+// format). Restore replaces the table with a snapshot's after validating every
+// record; on error (wrapping ErrCorruptSnapshot for bad bytes) the table is
+// untouched. Restore never panics on bad bytes.
+//
+// # Lease expiry
+//
+// The table never expires a lease by itself: the leader's LeaseClock holds a
+// deadline per lease on the node's monotonic clock and reports the ones past
+// due, and the server proposes ExpireLease for them. A new leader resets the
+// deadlines from the table's LeaseTimers (using checkpointed remaining times);
+// a keepalive may first have to commit a CheckpointLeases that clears the
+// lease's checkpoint. LeaseClock's documentation lists the protocol.
 //
 // # Durations
 //
