@@ -1,5 +1,6 @@
 // Command raftlock is the one binary of raftlock: `raftlock serve` runs a node;
-// the client subcommands arrive with the client SDK.
+// lock, acquire, release, elect, leader and status are clients of a cluster
+// built on the SDK in client/ (the cli*.go files).
 //
 // Every flag of serve can also be set by an environment variable named
 // RAFTLOCK_ and the flag in upper case with '-' as '_' (--data-dir is
@@ -26,10 +27,31 @@ import (
 // envPrefix starts the name of every environment variable raftlock reads.
 const envPrefix = "RAFTLOCK_"
 
-const usage = `usage: raftlock <command> [flags]
+const usage = `usage: raftlock <command> [flags] [args]
 
 commands:
-  serve    run a node (raftlock serve -h lists its flags)
+  serve                          run a node (raftlock serve -h lists its flags)
+  lock NAME -- CMD [ARG...]      hold lock NAME while CMD runs; CMD gets RAFTLOCK_TOKEN
+  acquire NAME                   take lock NAME once; print its token and lease id
+  release NAME --token N         release lock NAME held with token N
+  elect NAME VALUE [-- CMD...]   lead election NAME; run CMD while leader
+  leader NAME [--watch]          print the leader of election NAME (and each change)
+  status                         print the answering node's view of the cluster
+
+'raftlock <command> -h' lists a command's flags. Every client command takes
+--endpoints URL,... (default $RAFTLOCK_ENDPOINTS, else http://127.0.0.1:7070);
+lock and elect take --ttl and --wait; acquire, release, elect, leader and
+status take --output text|json.
+
+exit codes of the client commands:
+  0    success
+  1    error: the cluster could not be reached or refused the request
+  2    usage: bad flags or arguments
+  3    lock or elect: the lease or the leadership was lost while CMD ran; CMD was stopped
+  4    the lock or election is held by someone else and was not granted within --wait
+  126  lock or elect: CMD could not be started (127: CMD was not found)
+  128+N  signal N ended CMD, or interrupted raftlock before CMD started
+  else lock or elect: CMD's own exit status
 `
 
 func main() {
@@ -48,6 +70,12 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stderr, usage)
 		return 0
+	}
+	if isClientCommand(args[0]) {
+		return runClient(args[0], args[1:], cliIO{
+			getenv: getenv, environ: os.Environ,
+			stdin: os.Stdin, stdout: os.Stdout, stderr: stderr,
+		})
 	}
 	fmt.Fprintf(stderr, "raftlock: unknown command %q\n%s", args[0], usage)
 	return 2
