@@ -80,7 +80,7 @@ func newSimulator(cfg simConfig) *simulator {
 		rng:      rng,
 		plan:     newFaultPlan(rng, cfg.profile),
 		net:      newSimnet(rng, cfg.nodes),
-		trace:    newTraceRing(),
+		trace:    newTraceRing(*flagSimTrace),
 		reads:    newReadLinearizability(),
 		promises: newProposalPromise(),
 	}

@@ -9,7 +9,8 @@ import (
 	"strings"
 )
 
-// simTraceCap is how many events the trace ring keeps.
+// simTraceCap is how many events the trace ring keeps at least; -sim.trace
+// asks for more.
 const simTraceCap = 512
 
 // traceKind is what happened in one trace event.
@@ -41,14 +42,16 @@ type traceEvent struct {
 	detail string
 }
 
-// traceRing keeps the last simTraceCap events and a digest of all of them.
+// traceRing keeps the last len(events) events and a digest of all of them.
 type traceRing struct {
-	events [simTraceCap]traceEvent
+	events []traceEvent
 	n      int // events recorded in total
 	digest uint64
 }
 
-func newTraceRing() *traceRing { return &traceRing{digest: 14695981039346656037} }
+func newTraceRing(capacity int) *traceRing {
+	return &traceRing{events: make([]traceEvent, max(capacity, simTraceCap)), digest: 14695981039346656037}
+}
 
 // add records ev; the ring keeps it until simTraceCap later events replace it.
 func (tr *traceRing) add(ev traceEvent) {
@@ -60,7 +63,7 @@ func (tr *traceRing) add(ev traceEvent) {
 		ev.msg.Entries = nil
 		ev.msg.Context = nil
 	}
-	tr.events[tr.n%simTraceCap] = ev
+	tr.events[tr.n%len(tr.events)] = ev
 	tr.n++
 	m := &ev.msg
 	for _, x := range [...]uint64{uint64(ev.step), uint64(ev.at), uint64(ev.kind), uint64(ev.node),
@@ -75,10 +78,10 @@ func (tr *traceRing) add(ev traceEvent) {
 
 // last formats the last k events, oldest first.
 func (tr *traceRing) last(k int) string {
-	k = min(k, tr.n, simTraceCap)
+	k = min(k, tr.n, len(tr.events))
 	var b strings.Builder
 	for i := tr.n - k; i < tr.n; i++ {
-		b.WriteString(tr.events[i%simTraceCap].String())
+		b.WriteString(tr.events[i%len(tr.events)].String())
 		b.WriteByte('\n')
 	}
 	return b.String()
