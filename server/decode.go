@@ -159,13 +159,16 @@ func validateWait(what string, d time.Duration) error {
 
 // blockingQuery is the ?index=&wait= of a blocking GET.
 type blockingQuery struct {
+	// block: an index was given; the read waits for a newer one.
+	block bool
 	index uint64
 	wait  time.Duration
 	stale bool
 }
 
-// parseReadQuery parses index, wait and stale; wait without index (or
-// index 0) does not block.
+// parseReadQuery parses index, wait and stale. A read blocks when index is
+// given (0 included: an absent object has index 0), for wait or, without
+// one, BlockWaitDefault; wait without index does not block.
 func parseReadQuery(c echo.Context) (blockingQuery, error) {
 	var q blockingQuery
 	var err error
@@ -173,6 +176,7 @@ func parseReadQuery(c echo.Context) (blockingQuery, error) {
 		if q.index, err = strconv.ParseUint(s, 10, 64); err != nil {
 			return q, invalidArgf("index %q is not a number", s)
 		}
+		q.block, q.wait = true, BlockWaitDefault
 	}
 	if s := c.QueryParam("wait"); s != "" {
 		if q.wait, err = time.ParseDuration(s); err != nil {

@@ -59,6 +59,9 @@ const (
 	IdempotencyKeyBytesMax = 96
 	// WaitMax is the longest wait of an acquire, a campaign or a blocking GET.
 	WaitMax = time.Duration(locks.WaitMax)
+	// BlockWaitDefault is the wait of a blocking GET given an index and no
+	// wait.
+	BlockWaitDefault = time.Minute
 	// SubscribersMax bounds the blocking GETs, waiting acquires and event
 	// streams one node serves at once; past it a request gets
 	// too_many_requests.

@@ -179,7 +179,7 @@ func (n *Node) blocking(c echo.Context, q blockingQuery, key string, read func()
 		c.Response().Header().Set(wire.HeaderIndex, uintString(index))
 		return c.JSON(200, body)
 	}
-	if q.index == 0 || q.wait == 0 {
+	if !q.block || q.wait == 0 {
 		var idx uint64
 		var body any
 		n.fsm.read(func(*locks.Table) { idx, body = read() })
