@@ -53,7 +53,9 @@ func (li *logIndex) term(i consensus.Index) (consensus.Term, error) {
 	}
 	// The first run starting after i; the one before it holds i.
 	n := sort.Search(len(li.runs), func(k int) bool { return li.runs[k].first > i })
-	assertf(n > 0, "index %d in (%d, %d] has no term run", i, li.snap.Index, li.last)
+	if n == 0 {
+		violated("index %d in (%d, %d] has no term run", i, li.snap.Index, li.last)
+	}
 	return li.runs[n-1].term, nil
 }
 
@@ -70,9 +72,13 @@ func (li *logIndex) truncate(from consensus.Index) {
 
 // append records an entry at last+1 with term t.
 func (li *logIndex) append(i consensus.Index, t consensus.Term) {
-	assertf(i == li.last+1, "append at %d after last index %d", i, li.last)
+	if i != li.last+1 {
+		violated("append at %d after last index %d", i, li.last)
+	}
 	lt := li.lastTerm()
-	assertf(t >= lt, "append term %d at %d below last term %d", t, i, lt)
+	if t < lt {
+		violated("append term %d at %d below last term %d", t, i, lt)
+	}
 	li.last = i
 	if len(li.runs) == 0 || t > lt {
 		li.runs = append(li.runs, termRun{first: i, term: t})

@@ -67,8 +67,12 @@ func (s *Store) writable() error {
 // oversized entry is an error.
 func (s *Store) checkSave(hs consensus.HardState, ents []consensus.Entry) ([]consensus.Entry, error) {
 	for i := 1; i < len(ents); i++ {
-		assertf(ents[i].Index == ents[i-1].Index+1, "entry %d follows entry %d", ents[i].Index, ents[i-1].Index)
-		assertf(ents[i].Term >= ents[i-1].Term, "entry %d term %d below term %d of entry %d", ents[i].Index, ents[i].Term, ents[i-1].Term, ents[i-1].Index)
+		if ents[i].Index != ents[i-1].Index+1 {
+			violated("entry %d follows entry %d", ents[i].Index, ents[i-1].Index)
+		}
+		if ents[i].Term < ents[i-1].Term {
+			violated("entry %d term %d below term %d of entry %d", ents[i].Index, ents[i].Term, ents[i-1].Term, ents[i-1].Index)
+		}
 	}
 	if first := s.idx.firstIndex(); len(ents) > 0 && ents[0].Index < first {
 		if ents[len(ents)-1].Index < first {

@@ -314,7 +314,9 @@ func (s *Store) Entries(lo, hi consensus.Index, maxBytes uint64) ([]consensus.En
 	if s.closed {
 		return nil, ErrClosed
 	}
-	assertf(lo <= hi, "entries [%d, %d) with lo above hi", lo, hi)
+	if lo > hi {
+		violated("entries [%d, %d) with lo above hi", lo, hi)
+	}
 	if lo <= s.idx.snap.Index {
 		return nil, fmt.Errorf("boltstore: entries from %d, first index %d: %w", lo, s.idx.firstIndex(), consensus.ErrCompacted)
 	}
