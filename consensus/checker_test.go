@@ -2,7 +2,7 @@ package consensus
 
 // This file holds the simulator's safety checkers: the five properties of
 // DESIGN.md §3.3, plus "a committed entry is durable on a quorum", "ReadIndex
-// answers are linearizable" and "Propose's (index, term) chkPromise holds". Each is
+// answers are linearizable" and "Propose's (index, term) promise holds". Each is
 // a small type whose check sees the cluster after one simulator step and keeps
 // whatever history it needs, so the properties are checked over the whole run,
 // not only at one instant. checker_fabricated_test.go feeds each one a

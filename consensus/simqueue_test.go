@@ -1,5 +1,9 @@
 package consensus
 
+// This file holds the simulator's priority queue, ordered by virtual time and
+// then by insertion: the network's deliveries and the agenda of ticks, client
+// calls and faults both live in one.
+
 // timed is one item due at a virtual time; seq breaks ties by insertion order,
 // so the order of a timedQueue is total and a seed replays exactly.
 type timed[T any] struct {
