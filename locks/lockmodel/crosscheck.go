@@ -207,12 +207,10 @@ func checkLeaseLives(history []porcupine.Operation, v *violations) {
 	}
 	for i, op := range history {
 		in, out := op.Input.(Input), op.Output.(Output)
-		id, ok := provesAlive(in, out)
-		if !ok {
-			continue
-		}
-		if d, seen := dead[id]; seen && op.Call > d.at {
-			v.add([]int{d.op, i}, "lease %d was gone (operation %d) before operation %d was invoked, which found it alive", id, d.op, i)
+		for _, id := range provesAlive(in, out) {
+			if d, seen := dead[id]; seen && op.Call > d.at {
+				v.add([]int{d.op, i}, "lease %d was gone (operation %d) before operation %d was invoked, which found it alive", id, d.op, i)
+			}
 		}
 	}
 }
@@ -230,20 +228,20 @@ func provesGone(in Input, out Output) (LeaseID, bool) {
 	return 0, false
 }
 
-// provesAlive returns the lease an answer shows alive at its linearization
+// provesAlive returns the leases an answer shows alive at its linearization
 // point.
-func provesAlive(in Input, out Output) (LeaseID, bool) {
+func provesAlive(in Input, out Output) []LeaseID {
+	var ids []LeaseID
 	switch in.Kind {
 	case KindKeepAlive, KindRevoke, KindAcquire, KindCampaign:
-		if in.Lease != 0 && out.Status == StatusOK {
-			return in.Lease, true
+		// lock_held too: the lock table looks the lease up first.
+		if in.Lease != 0 && (out.Status == StatusOK || (out.Status == StatusLockHeld && in.Kind != KindKeepAlive && in.Kind != KindRevoke)) {
+			ids = append(ids, in.Lease)
 		}
 	}
-	switch {
-	case (in.Kind == KindRead || in.Kind == KindLeader) && out.Status == StatusOK && out.Held && out.Lease != 0:
-		return out.Lease, true
-	case out.Status == StatusLockHeld && out.Lease != 0:
-		return out.Lease, true
+	held := (in.Kind == KindRead || in.Kind == KindLeader) && out.Status == StatusOK && out.Held
+	if (held || out.Status == StatusLockHeld) && out.Lease != 0 {
+		ids = append(ids, out.Lease)
 	}
-	return 0, false
+	return ids
 }

@@ -55,7 +55,7 @@ func nextStates(opts Options, s *state, in Input, out Output) []*state {
 	}
 	c := expiries(s, in)
 	var next []*state
-	for _, level := range expiryLevels[len(c)] {
+	for _, level := range expiryLevels(len(c)) {
 		for _, mask := range level {
 			t := s
 			if mask != 0 {
@@ -88,12 +88,17 @@ func nextStates(opts Options, s *state, in Input, out Output) []*state {
 	return next
 }
 
-// expiryLevels lists, per number of candidate expiries, the subsets to try
-// (as bit masks) grouped by size: none, then each alone, then both.
-var expiryLevels = [3][][]int{
-	{{0}},
-	{{0}, {1}},
-	{{0}, {1, 2}, {3}},
+// expiryLevels lists, for n candidate expiries, the subsets to try (as bit
+// masks) grouped by size: none, then each alone, then both.
+func expiryLevels(n int) [][]int {
+	switch n {
+	case 0:
+		return [][]int{{0}}
+	case 1:
+		return [][]int{{0}, {1}}
+	}
+	assertf(n == 2, "%d candidate expiries", n)
+	return [][]int{{0}, {1, 2}, {3}}
 }
 
 // FenceRule is the rule by which the server validates a fencing token.

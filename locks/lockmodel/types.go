@@ -49,24 +49,31 @@ const (
 	KindLeader
 )
 
-var kindNames = [...]string{
-	KindCreateLease: "create_lease",
-	KindKeepAlive:   "keepalive",
-	KindRevoke:      "revoke",
-	KindAcquire:     "acquire",
-	KindRelease:     "release",
-	KindRead:        "read",
-	KindFence:       "fence",
-	KindCampaign:    "campaign",
-	KindProclaim:    "proclaim",
-	KindResign:      "resign",
-	KindLeader:      "leader",
-}
-
 // String returns the operation's snake_case name.
 func (k Kind) String() string {
-	if int(k) < len(kindNames) && kindNames[k] != "" {
-		return kindNames[k]
+	switch k {
+	case KindCreateLease:
+		return "create_lease"
+	case KindKeepAlive:
+		return "keepalive"
+	case KindRevoke:
+		return "revoke"
+	case KindAcquire:
+		return "acquire"
+	case KindRelease:
+		return "release"
+	case KindRead:
+		return "read"
+	case KindFence:
+		return "fence"
+	case KindCampaign:
+		return "campaign"
+	case KindProclaim:
+		return "proclaim"
+	case KindResign:
+		return "resign"
+	case KindLeader:
+		return "leader"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
@@ -113,22 +120,26 @@ const (
 	StatusUnknown
 )
 
-var statusNames = [...]string{
-	StatusOK:         "ok",
-	StatusNotFound:   "not_found",
-	StatusLockHeld:   "lock_held",
-	StatusNotHolder:  "not_holder",
-	StatusStaleToken: "stale_token",
-	StatusNotLeader:  "not_leader",
-	StatusRejected:   "rejected",
-	StatusUnknown:    "unknown",
-}
-
 // String returns the status's snake_case name, the API's error code where
 // there is one.
 func (s Status) String() string {
-	if int(s) < len(statusNames) && statusNames[s] != "" {
-		return statusNames[s]
+	switch s {
+	case StatusOK:
+		return "ok"
+	case StatusNotFound:
+		return "not_found"
+	case StatusLockHeld:
+		return "lock_held"
+	case StatusNotHolder:
+		return "not_holder"
+	case StatusStaleToken:
+		return "stale_token"
+	case StatusNotLeader:
+		return "not_leader"
+	case StatusRejected:
+		return "rejected"
+	case StatusUnknown:
+		return "unknown"
 	}
 	return fmt.Sprintf("status(%d)", uint8(s))
 }
