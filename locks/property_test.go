@@ -157,7 +157,7 @@ func runProperties(t *testing.T, seed uint64, steps int) {
 		if err != nil {
 			t.Fatalf("seed %d step %d: encode: %v", seed, i, err)
 		}
-		before := observe(a)
+		before, leasesBefore := observe(a), observeLeases(a)
 		res := a.Apply(index, data)
 		outcomes[fmt.Sprintf("%s/%s/dup=%t/queued=%t", c.Kind, Code(res.Err), res.Duplicate, res.Queued)]++
 		if len(a.Changes()) > 0 && res.Err == nil {
@@ -174,6 +174,9 @@ func runProperties(t *testing.T, seed uint64, steps int) {
 			t.Fatalf("seed %d step %d (%s): %v", seed, i, c.Kind, err)
 		}
 		if err := checkStep(a, index, before, observe(a)); err != nil {
+			t.Fatalf("seed %d step %d (%+v): %v", seed, i, c, err)
+		}
+		if err := checkChanges(a, index, before, observe(a), leasesBefore, observeLeases(a)); err != nil {
 			t.Fatalf("seed %d step %d (%+v): %v", seed, i, c, err)
 		}
 		if b != nil {
@@ -229,6 +232,70 @@ func observe(t *Table) view {
 		}
 	}
 	return v
+}
+
+func observeLeases(t *Table) map[LeaseID]LeaseInfo {
+	m := make(map[LeaseID]LeaseInfo)
+	for _, lt := range t.LeaseTimers() {
+		m[lt.ID], _ = t.Lease(lt.ID)
+	}
+	return m
+}
+
+// checkChanges: every lock, election and lease whose observable state
+// changed in the entry is in Changes() and carries ModifyIndex == index (an
+// absent object reports the index that removed it), so the server's blocking
+// queries and event streams miss nothing.
+func checkChanges(t *Table, index Index, before, after view, lb, la map[LeaseID]LeaseInfo) error {
+	listed := make(map[Change]bool)
+	for _, ch := range t.Changes() {
+		listed[ch] = true
+	}
+	for ref, cur := range after {
+		old := before[ref]
+		cmpOld, cmpCur := old, cur
+		cmpOld.ModifyIndex, cmpCur.ModifyIndex = 0, 0
+		if sameInfo(cmpOld, cmpCur) {
+			continue
+		}
+		if !listed[Change{Kind: ref.Kind, Name: ref.Name}] {
+			return fmt.Errorf("%s %q changed but is not in Changes() %v", ref.Kind, ref.Name, t.Changes())
+		}
+		if cur.ModifyIndex != index {
+			return fmt.Errorf("%s %q changed at %d but reports ModifyIndex %d", ref.Kind, ref.Name, index, cur.ModifyIndex)
+		}
+	}
+	for id, old := range lb {
+		cur, ok := la[id]
+		if ok && sameLeaseState(old, cur) {
+			continue
+		}
+		if !listed[Change{Kind: ObjectLease, LeaseID: id}] {
+			return fmt.Errorf("lease %d changed (alive %t) but is not in Changes() %v", id, ok, t.Changes())
+		}
+		if ok && cur.ModifyIndex != index {
+			return fmt.Errorf("lease %d changed at %d but reports ModifyIndex %d", id, index, cur.ModifyIndex)
+		}
+	}
+	for id := range la {
+		if _, ok := lb[id]; !ok && !listed[Change{Kind: ObjectLease, LeaseID: id}] {
+			return fmt.Errorf("lease %d created but not in Changes() %v", id, t.Changes())
+		}
+	}
+	return nil
+}
+
+func sameLeaseState(x, y LeaseInfo) bool {
+	x.ModifyIndex, y.ModifyIndex = 0, 0
+	if !sameLease(x, y) {
+		return false
+	}
+	for i := range x.Waits {
+		if x.Waits[i] != y.Waits[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // checkStep checks the properties between two views around the entry index.
