@@ -55,10 +55,9 @@ func (c *child) signal(sig syscall.Signal) error {
 	return fmt.Errorf("signal %v to process group %d: %w", sig, c.pgid, err)
 }
 
-// groupAlive reports whether any process of CMD's group is left (zombies
-// not yet reaped by their new parent count).
+// groupAlive reports whether any process of CMD's group still runs.
 func (c *child) groupAlive() bool {
-	return syscall.Kill(-c.pgid, 0) == nil
+	return groupRunning(c.pgid)
 }
 
 // stop ends CMD's whole process group: SIGTERM, then SIGKILL once grace

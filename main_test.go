@@ -8,7 +8,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
+
+// TestMain fails the package's tests on goroutines left running: the client
+// subcommands' tests start sessions, observers and child processes.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
 
 func envOf(kv map[string]string) func(string) string {
 	return func(k string) string { return kv[k] }

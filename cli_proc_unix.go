@@ -9,3 +9,9 @@ import "syscall"
 func childProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
+
+// groupRunning reports whether process group pgid has a member left;
+// zombies not yet reaped by their new parent count.
+func groupRunning(pgid int) bool {
+	return syscall.Kill(-pgid, 0) == nil
+}
