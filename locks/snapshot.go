@@ -104,15 +104,21 @@ func (t *Table) Snapshot(w io.Writer) error {
 	if err := put(&hdr); err != nil {
 		return err
 	}
-	var sl snapLease
+	// Leases and locks, the bulk, go through mpWriter; the rest through
+	// the codec. Both write the same msgpack for the same records.
+	// The codec's encoder has no buffer of its own (WriterBufferSize 0): each
+	// Encode has written all its bytes to bw when it returns, so the two
+	// writers interleave in order.
+	var mw mpWriter
 	for _, ls := range t.sortedLeases() {
-		sl = snapLease{ID: ls.id, TTL: ls.ttl, GrantedAt: ls.grantedAt, Checkpointed: ls.checkpointed, ModifyIndex: ls.modifyIndex, Single: ls.single}
-		if err := put(&sl); err != nil {
-			return err
+		mw.reset()
+		mw.lease(ls)
+		if _, err := bw.Write(mw.b); err != nil {
+			return fmt.Errorf("locks: snapshot: %w", err)
 		}
 	}
 	for _, election := range [2]bool{false, true} {
-		if err := t.snapshotLocks(put, election); err != nil {
+		if err := t.snapshotLocks(bw, &mw, election); err != nil {
 			return err
 		}
 	}
@@ -132,24 +138,18 @@ func (t *Table) Snapshot(w io.Writer) error {
 	return nil
 }
 
-func (t *Table) snapshotLocks(put func(any) error, election bool) error {
+func (t *Table) snapshotLocks(bw *bufio.Writer, mw *mpWriter, election bool) error {
 	ns := t.namespace(election)
 	names := make([]string, 0, len(ns))
 	for name := range ns {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	var sl snapLock
 	for _, name := range names {
-		lk := ns[name]
-		hd := lk.holder
-		sl = snapLock{Name: name, LeaseID: hd.LeaseID, Owner: hd.Owner, Value: hd.Value, Token: hd.Token, AcquiredAt: hd.AcquiredAt,
-			ModifyIndex: lk.modifyIndex, Waiters: sl.Waiters[:0]}
-		for _, w := range lk.waiters {
-			sl.Waiters = append(sl.Waiters, snapWaiter{LeaseID: w.lease, Owner: w.owner, Value: w.value, EnqueuedAt: w.enqueuedAt})
-		}
-		if err := put(&sl); err != nil {
-			return err
+		mw.reset()
+		mw.lock(name, ns[name])
+		if _, err := bw.Write(mw.b); err != nil {
+			return fmt.Errorf("locks: snapshot: %w", err)
 		}
 	}
 	return nil

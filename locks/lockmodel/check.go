@@ -106,8 +106,9 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 
 // Normalize returns a copy of history ready for checking: an operation of
 // unknown outcome may take effect at any time after its invocation, so its
-// return moves to +infinity. Check calls it; callers building events use it
-// to see what is checked.
+// return moves to +infinity, or to the moment the history shows it inert
+// (clip.go). Check calls it; callers building events use it to see what is
+// checked.
 func Normalize(history []porcupine.Operation) []porcupine.Operation {
 	res := make([]porcupine.Operation, len(history))
 	for i, op := range history {
@@ -122,6 +123,7 @@ func Normalize(history []porcupine.Operation) []porcupine.Operation {
 			res[i].Return = math.MaxInt64
 		}
 	}
+	clipUnknown(res)
 	return res
 }
 

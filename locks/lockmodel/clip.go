@@ -1,0 +1,90 @@
+package lockmodel
+
+import (
+	"math"
+
+	"github.com/anishathalye/porcupine"
+)
+
+// An operation of unknown outcome may take effect at any time after its
+// invocation, so Normalize gives it a return at +infinity, and the checker
+// may linearize it anywhere: every such operation left floating multiplies
+// the search. Many can be pinned down soundly, because the history itself
+// shows the moment after which they can no longer take effect:
+//
+//   - release, resign or proclaim with token T on an object: once an answer
+//     shows the object's holder with a token above T, T is never the holder's
+//     token again (tokens only grow);
+//   - revoke of a lease, and acquire or campaign with a lease: once an answer
+//     shows the lease gone, it never comes back.
+//
+// Such an operation either took effect before that answer's linearization
+// point or can be linearized right after it with no effect, so its return
+// moves to that answer's return (or its own invocation, if later).
+
+// clipUnknown moves the returns of h's unknown operations (already at
+// +infinity) to the earliest moment the history shows they became inert.
+func clipUnknown(h []porcupine.Operation) {
+	type newer struct {
+		ret   int64
+		token Token
+	}
+	held := map[objectKey][]newer{} // holder tokens shown, per object
+	gone := map[LeaseID]int64{}     // earliest answer showing the lease gone
+	for _, op := range h {
+		in, out := op.Input.(Input), op.Output.(Output)
+		if out.Status == StatusUnknown {
+			continue
+		}
+		if id, ok := provesGone(in, out); ok {
+			if at, seen := gone[id]; !seen || op.Return < at {
+				gone[id] = op.Return
+			}
+		}
+		if t := holderTokenShown(in, out); t != 0 {
+			k := keyOf(in)
+			held[k] = append(held[k], newer{ret: op.Return, token: t})
+		}
+	}
+	for i, op := range h {
+		in, out := op.Input.(Input), op.Output.(Output)
+		if out.Status != StatusUnknown {
+			continue
+		}
+		at := int64(math.MaxInt64)
+		switch in.Kind {
+		case KindRelease, KindResign, KindProclaim:
+			for _, n := range held[keyOf(in)] {
+				if n.token > in.Token && n.ret < at {
+					at = n.ret
+				}
+			}
+		case KindRevoke, KindAcquire, KindCampaign:
+			if g, seen := gone[in.Lease]; seen && in.Lease != 0 {
+				at = g
+			}
+		}
+		if at != math.MaxInt64 {
+			h[i].Return = max(op.Call, at)
+		}
+	}
+}
+
+// holderTokenShown returns the token an answer shows as its object's
+// holder's at the answer's linearization point, or 0. Fence is left out: under
+// FenceHolderOrNewer a valid fence need not name the holder.
+func holderTokenShown(in Input, out Output) Token {
+	switch {
+	case out.Status == StatusLockHeld:
+		return out.Token
+	case out.Status != StatusOK:
+		return 0
+	case in.Kind == KindAcquire || in.Kind == KindCampaign:
+		return out.Token
+	case (in.Kind == KindRead || in.Kind == KindLeader) && out.Held:
+		return out.Token
+	case in.Kind == KindRelease || in.Kind == KindResign || in.Kind == KindProclaim:
+		return in.Token
+	}
+	return 0
+}
