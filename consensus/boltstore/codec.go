@@ -107,9 +107,9 @@ func (vd *valueDecoder) entry(val []byte) (consensus.Entry, error) {
 	return e, nil
 }
 
-// snapshotMeta is the index and term of the last entry removed from the front
-// of the log (by Compact, later by a snapshot). Term(Index) stays answerable.
-type snapshotMeta struct {
+// logBase is the index and term of the last entry removed from the front of
+// the log, by Compact or by ApplySnapshot. Term(Index) stays answerable.
+type logBase struct {
 	Index consensus.Index `codec:"i"`
 	Term  consensus.Term  `codec:"t"`
 }

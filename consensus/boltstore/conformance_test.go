@@ -3,7 +3,8 @@ package boltstore
 // This test proves that a Store answers exactly like consensus.MemoryStorage,
 // the in-memory twin the simulator uses: it drives both through the same
 // seeded random sequence of Raft-shaped writes (appends, truncations of the
-// uncommitted tail, term and vote changes, commit advances, reopens) and
+// uncommitted tail, term and vote changes, commit advances, snapshots taken
+// and installed, compactions, reopens) and
 // after every step compares every read the core can make. A failure names
 // the seed and step that reproduce it.
 
@@ -27,10 +28,11 @@ const (
 // terms and commits never go back, one vote per term, truncations only
 // above the commit, entry terms never above the current term.
 type raftShapedWriter struct {
-	rng      *rand.Rand
-	hs       consensus.HardState
-	last     consensus.Index
-	lastTerm consensus.Term
+	rng       *rand.Rand
+	hs        consensus.HardState
+	last      consensus.Index
+	lastTerm  consensus.Term
+	snapIndex consensus.Index
 }
 
 func (w *raftShapedWriter) next() (consensus.HardState, []consensus.Entry) {
@@ -107,6 +109,12 @@ func runConformance(t *testing.T, seed uint64) {
 	w := &raftShapedWriter{rng: newTestRand(seed)}
 	probe := rand.New(rand.NewPCG(seed, 1))
 	for step := range conformanceSteps {
+		at := fmt.Sprintf("seed %d step %d", seed, step)
+		if probe.IntN(12) == 0 {
+			snapshotStep(t, at, w, ms, st)
+			compareStorage(t, at, probe, ms, st)
+			continue
+		}
 		hs, ents := w.next()
 		if !hs.IsEmpty() {
 			ms.SetHardState(hs)
@@ -125,8 +133,55 @@ func runConformance(t *testing.T, seed uint64) {
 				t.Fatalf("seed %d step %d: reopen = %v", seed, step, err)
 			}
 		}
-		compareStorage(t, fmt.Sprintf("seed %d step %d", seed, step), probe, ms, st)
-		compareStorage(t, fmt.Sprintf("seed %d step %d (from disk)", seed, step), probe, ms, diskOnly{st})
+		compareStorage(t, at, probe, ms, st)
+		compareStorage(t, at+" (from disk)", probe, ms, diskOnly{st})
+	}
+}
+
+// snapshotStep either takes a snapshot of committed entries and compacts
+// the log up to it, or installs a snapshot from a leader past the commit,
+// on both stores, as the driver would.
+func snapshotStep(t *testing.T, at string, w *raftShapedWriter, ms *consensus.MemoryStorage, st *Store) {
+	t.Helper()
+	voters := []consensus.NodeID{1, 2, consensus.NodeID(3 + w.rng.IntN(3))}
+	if w.rng.IntN(2) == 0 && w.hs.Commit > w.snapIndex {
+		i := w.snapIndex + 1 + consensus.Index(w.rng.IntN(int(w.hs.Commit-w.snapIndex)))
+		term, err := ms.Term(i)
+		if err != nil {
+			t.Fatalf("%s: MemoryStorage.Term(%d) = %v", at, i, err)
+		}
+		meta := consensus.SnapshotMeta{Index: i, Term: term, Voters: voters}
+		if err := ms.SetSnapshot(meta); err != nil {
+			t.Fatalf("%s: MemoryStorage.SetSnapshot(%+v) = %v", at, meta, err)
+		}
+		if err := st.SetSnapshot(meta); err != nil {
+			t.Fatalf("%s: SetSnapshot(%+v) = %v; want nil", at, meta, err)
+		}
+		w.snapIndex = i
+		c := i - consensus.Index(w.rng.IntN(3))
+		if err := ms.Compact(c); err != nil {
+			t.Fatalf("%s: MemoryStorage.Compact(%d) = %v", at, c, err)
+		}
+		if err := st.Compact(c); err != nil {
+			t.Fatalf("%s: Compact(%d) = %v; want nil", at, c, err)
+		}
+		return
+	}
+	if w.hs.Term == 0 {
+		return
+	}
+	i := w.hs.Commit + 1 + consensus.Index(w.rng.IntN(int(w.last-w.hs.Commit)+5))
+	meta := consensus.SnapshotMeta{Index: i, Term: w.hs.Term, Voters: voters}
+	w.hs.Commit, w.last, w.lastTerm, w.snapIndex = i, i, w.hs.Term, i
+	if err := ms.ApplySnapshot(meta); err != nil {
+		t.Fatalf("%s: MemoryStorage.ApplySnapshot(%+v) = %v", at, meta, err)
+	}
+	ms.SetHardState(w.hs)
+	if err := st.ApplySnapshot(meta); err != nil {
+		t.Fatalf("%s: ApplySnapshot(%+v) = %v; want nil", at, meta, err)
+	}
+	if err := st.Save(w.hs, nil); err != nil {
+		t.Fatalf("%s: Save(%+v) after ApplySnapshot = %v; want nil", at, w.hs, err)
 	}
 }
 
@@ -137,7 +192,7 @@ type diskOnly struct{ *Store }
 func (d diskOnly) Entries(lo, hi consensus.Index, maxBytes uint64) ([]consensus.Entry, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	if lo <= d.idx.snap.Index || hi > d.idx.last+1 || lo == hi {
+	if lo <= d.idx.base.Index || hi > d.idx.last+1 || lo == hi {
 		// The bounds checks are shared with Entries; only the read differs.
 		return d.Store.Entries(lo, hi, maxBytes)
 	}
@@ -149,6 +204,11 @@ func compareStorage(t *testing.T, at string, probe *rand.Rand, want, got consens
 	t.Helper()
 	wv, gv := viewOf(t, want), viewOf(t, got)
 	checkView(t, gv, wv)
+	ws, werr := want.Snapshot()
+	gs, gerr := got.Snapshot()
+	if werr != nil || gerr != nil || !reflect.DeepEqual(gs, ws) {
+		t.Fatalf("%s: Snapshot() = %+v, %v; want %+v, %v", at, gs, gerr, ws, werr)
+	}
 	for i := consensus.Index(0); i <= wv.Last+2; i++ {
 		wt, werr := want.Term(i)
 		gt, gerr := got.Term(i)

@@ -140,12 +140,25 @@ func logDamages() []logDamage {
 		{"a hard state term below the log's", func(t *testing.T, tx *bolt.Tx) error {
 			return metaBucket(tx).Put([]byte(keyHardState), frameRaw(t, &consensus.HardState{Term: 2, Commit: 40}))
 		}, "last entry term 3 above hard state term 2: corrupt"},
-		{"a snapshot that overlaps the log", func(t *testing.T, tx *bolt.Tx) error {
-			return metaBucket(tx).Put([]byte(keySnapshotMeta), frameRaw(t, &snapshotMeta{Index: 5, Term: 1}))
-		}, "entry 1: at or below the snapshot index 5: corrupt"},
+		{"a log base that overlaps the log", func(t *testing.T, tx *bolt.Tx) error {
+			return metaBucket(tx).Put([]byte(keyLogBase), frameRaw(t, &logBase{Index: 5, Term: 1}))
+		}, "entry 1: at or below the base index 5: corrupt"},
+		{"a corrupt log base", func(t *testing.T, tx *bolt.Tx) error {
+			return metaBucket(tx).Put([]byte(keyLogBase), []byte("not a frame"))
+		}, "log base: crc "},
 		{"a corrupt snapshot record", func(t *testing.T, tx *bolt.Tx) error {
-			return metaBucket(tx).Put([]byte(keySnapshotMeta), []byte("not a frame"))
+			return metaBucket(tx).Put([]byte(keySnapshot), []byte("not a frame"))
 		}, "snapshot metadata: crc "},
+		{"a snapshot above the commit", func(t *testing.T, tx *bolt.Tx) error {
+			return metaBucket(tx).Put([]byte(keySnapshot), frameRaw(t, &consensus.SnapshotMeta{Index: 41, Term: 2}))
+		}, "snapshot index 41 above hard state commit 40: corrupt"},
+		{"a snapshot whose term disagrees with the log", func(t *testing.T, tx *bolt.Tx) error {
+			return metaBucket(tx).Put([]byte(keySnapshot), frameRaw(t, &consensus.SnapshotMeta{Index: 30, Term: 1}))
+		}, "snapshot at 30 has term 1, the log has term 2: corrupt"},
+		{"a snapshot with too many voters", func(t *testing.T, tx *bolt.Tx) error {
+			voters := make([]consensus.NodeID, consensus.VotersMax+1)
+			return metaBucket(tx).Put([]byte(keySnapshot), frameRaw(t, &consensus.SnapshotMeta{Index: 30, Term: 2, Voters: voters}))
+		}, "snapshot lists 65 voters, max 64: corrupt"},
 		{"a format version of the wrong size", func(t *testing.T, tx *bolt.Tx) error {
 			return metaBucket(tx).Put([]byte(keyVersion), []byte{1})
 		}, "format version 01: corrupt"},

@@ -33,7 +33,7 @@ func TestUncommittedSaveLeavesPreviousState(t *testing.T) {
 	if err := s.Save(consensus.HardState{Term: 3, Vote: 3, Commit: 2}, nil); !errors.Is(err, ErrFailed) {
 		t.Errorf("Save after a failed commit = %v; want ErrFailed", err)
 	}
-	if err := s.Compact(1, 1); !errors.Is(err, ErrFailed) {
+	if err := s.Compact(1); !errors.Is(err, ErrFailed) {
 		t.Errorf("Compact after a failed commit = %v; want ErrFailed", err)
 	}
 	if err := s.Close(); err != nil {

@@ -33,11 +33,16 @@
 //	bucket "meta"
 //	    "version"   -> 8-byte big-endian format version
 //	    "hardstate" -> framed consensus.HardState (absent on a fresh node)
-//	    "snapshot"  -> framed {index, term} of the last entry removed by
-//	                   Compact (absent while nothing was compacted)
+//	    "compacted" -> framed {index, term} of the entry just before the
+//	                   first stored one, removed by Compact or ApplySnapshot
+//	                   (absent while nothing was removed)
+//	    "snapshot"  -> framed consensus.SnapshotMeta of the latest snapshot
+//	                   (absent while there is none)
 //
-// The snapshot payload, the applied hint and the membership are later issues;
-// they get keys of their own in "meta" and never change the meaning of these.
+// The snapshot's data is the caller's, in a file beside this one, durable
+// before SetSnapshot or ApplySnapshot records it. Later additions (an applied
+// hint, membership) get keys of their own in "meta" and never change the
+// meaning of these.
 //
 // # What it must never do
 //

@@ -20,6 +20,10 @@ const entryValueBytesMax = crcBytes + entryEncodingOverheadBytesMax + EntryDataB
 // snapshot metadata); they are a few integers each.
 const metaValueBytesMax = 256
 
+// snapshotMetaBytesMax is the largest framed snapshot metadata in the meta
+// bucket: an index, a term and up to consensus.VotersMax voters.
+const snapshotMetaBytesMax = 1024
+
 // decodeDepthMax bounds the nesting the msgpack decoder follows in a value
 // read from disk. Entries and hard states are flat; unknown nested fields
 // deeper than this are corrupt.

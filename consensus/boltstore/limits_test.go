@@ -29,7 +29,7 @@ func TestLimits(t *testing.T) {
 	}
 	for _, v := range []any{
 		&consensus.HardState{Term: maxU64, Vote: maxU64, Commit: maxU64},
-		&snapshotMeta{Index: maxU64, Term: maxU64},
+		&logBase{Index: maxU64, Term: maxU64},
 	} {
 		val, _, err := fr.appendFramed(nil, v)
 		if err != nil {
@@ -38,6 +38,17 @@ func TestLimits(t *testing.T) {
 		if len(val) > metaValueBytesMax {
 			t.Errorf("largest %T value is %d bytes; want at most metaValueBytesMax %d", v, len(val), metaValueBytesMax)
 		}
+	}
+	voters := make([]consensus.NodeID, consensus.VotersMax)
+	for i := range voters {
+		voters[i] = maxU64
+	}
+	snap, _, err := fr.appendFramed(nil, &consensus.SnapshotMeta{Index: maxU64, Term: maxU64, Voters: voters})
+	if err != nil {
+		t.Fatalf("appendFramed(largest snapshot metadata) = %v", err)
+	}
+	if len(snap) > snapshotMetaBytesMax {
+		t.Errorf("largest snapshot metadata is %d bytes; want at most snapshotMetaBytesMax %d", len(snap), snapshotMetaBytesMax)
 	}
 	if decodeInitLenMax < EntryDataBytesMax || decodeInitLenMax > entryValueBytesMax {
 		t.Errorf("decodeInitLenMax = %d; want in [EntryDataBytesMax %d, entryValueBytesMax %d]", decodeInitLenMax, EntryDataBytesMax, entryValueBytesMax)

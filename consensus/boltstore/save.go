@@ -117,12 +117,8 @@ func (s *Store) checkSave(hs consensus.HardState, ents []consensus.Entry) ([]con
 // writeReady fills tx with one Ready's hard state and entries.
 func (s *Store) writeReady(tx *bolt.Tx, hs consensus.HardState, ents []consensus.Entry) error {
 	if !hs.IsEmpty() {
-		val, _, err := s.fr.appendFramed(nil, &hs)
-		if err != nil {
+		if err := s.putFramed(tx, keyHardState, &hs); err != nil {
 			return err
-		}
-		if err := tx.Bucket([]byte(bucketMeta)).Put([]byte(keyHardState), val); err != nil {
-			return fmt.Errorf("boltstore: put hard state: %w", err)
 		}
 	}
 	if len(ents) == 0 {

@@ -19,11 +19,12 @@ import (
 
 // Bucket and key names of the on-disk layout (see the package doc).
 const (
-	bucketLog       = "log"
-	bucketMeta      = "meta"
-	keyVersion      = "version"
-	keyHardState    = "hardstate"
-	keySnapshotMeta = "snapshot"
+	bucketLog    = "log"
+	bucketMeta   = "meta"
+	keyVersion   = "version"
+	keyHardState = "hardstate"
+	keyLogBase   = "compacted"
+	keySnapshot  = "snapshot"
 )
 
 // FileName is the conventional name of the store's file in a node's data dir.
@@ -61,7 +62,10 @@ type Store struct {
 	failed error
 	// hs is the stored hard state.
 	// Invariant: hs.Commit <= idx.last.
-	hs   consensus.HardState
+	hs consensus.HardState
+	// snap is the latest snapshot's metadata (empty when none).
+	// Invariant: snap.Index <= hs.Commit.
+	snap consensus.SnapshotMeta
 	idx  logIndex
 	tail tailCache
 	fr   *framer
@@ -317,7 +321,7 @@ func (s *Store) Entries(lo, hi consensus.Index, maxBytes uint64) ([]consensus.En
 	if lo > hi {
 		violated("entries [%d, %d) with lo above hi", lo, hi)
 	}
-	if lo <= s.idx.snap.Index {
+	if lo <= s.idx.base.Index {
 		return nil, fmt.Errorf("boltstore: entries from %d, first index %d: %w", lo, s.idx.firstIndex(), consensus.ErrCompacted)
 	}
 	if hi > s.idx.last+1 {

@@ -172,8 +172,8 @@ func TestTermAtFirstIndexMinusOne(t *testing.T) {
 		t.Fatalf("Term(0) on a fresh log = %d, %v; want 0, nil", got, err)
 	}
 	mustSave(t, s, consensus.HardState{Term: 4, Commit: 6}, append(makeEntries(1, 3, 2), makeEntries(4, 8, 4)...))
-	if err := s.Compact(5, 4); err != nil {
-		t.Fatalf("Compact(5, 4) = %v; want nil", err)
+	if err := s.Compact(5); err != nil {
+		t.Fatalf("Compact(5) = %v; want nil", err)
 	}
 	first, err := s.FirstIndex()
 	if err != nil || first != 6 {
@@ -200,20 +200,19 @@ func TestCompact(t *testing.T) {
 	tests := []struct {
 		name    string
 		upTo    consensus.Index
-		term    consensus.Term
 		wantErr error
 	}{
-		{"inside the first term", 2, 1, nil},
-		{"already compacted", 2, 1, consensus.ErrCompacted},
-		{"below the snapshot", 1, 1, consensus.ErrCompacted},
-		{"to the end of a term run", 4, 1, nil},
-		{"past the last index", 10, 3, consensus.ErrUnavailable},
-		{"into the next term", 6, 3, nil},
+		{"inside the first term", 2, nil},
+		{"already compacted is a no-op", 2, nil},
+		{"below the base is a no-op", 1, nil},
+		{"to the end of a term run", 4, nil},
+		{"past the last index", 10, consensus.ErrUnavailable},
+		{"into the next term", 6, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := s.Compact(tc.upTo, tc.term); !errors.Is(err, tc.wantErr) {
-				t.Fatalf("Compact(%d, %d) = %v; want %v", tc.upTo, tc.term, err, tc.wantErr)
+			if err := s.Compact(tc.upTo); !errors.Is(err, tc.wantErr) {
+				t.Fatalf("Compact(%d) = %v; want %v", tc.upTo, err, tc.wantErr)
 			}
 		})
 	}
@@ -224,7 +223,7 @@ func TestCompact(t *testing.T) {
 		Entries: makeEntries(7, 9, 3),
 	}
 	checkView(t, viewOf(t, s), want)
-	// Entries below the snapshot are ignored; appending after it works.
+	// Entries below the base are ignored; appending after it works.
 	mustSave(t, s, consensus.HardState{}, makeEntries(5, 6, 3))
 	checkView(t, viewOf(t, s), want)
 	mustSave(t, s, consensus.HardState{}, makeEntries(10, 10, 3))
@@ -236,12 +235,12 @@ func TestCompact(t *testing.T) {
 	s2 := openStore(t, path, Options{})
 	checkView(t, viewOf(t, s2), want)
 	// Compacting everything leaves an empty log that still knows its last term.
-	if err := s2.Compact(8, 3); err != nil {
-		t.Fatalf("Compact(8, 3) = %v; want nil", err)
+	if err := s2.Compact(8); err != nil {
+		t.Fatalf("Compact(8) = %v; want nil", err)
 	}
 	mustSave(t, s2, consensus.HardState{Term: 3, Commit: 10}, nil)
-	if err := s2.Compact(10, 3); err != nil {
-		t.Fatalf("Compact(10, 3) = %v; want nil", err)
+	if err := s2.Compact(10); err != nil {
+		t.Fatalf("Compact(10) = %v; want nil", err)
 	}
 	checkView(t, viewOf(t, s2), storageView{HardState: consensus.HardState{Term: 3, Commit: 10}, First: 11, Last: 10, Terms: []consensus.Term{3}})
 }
@@ -343,8 +342,7 @@ func TestSaveInvariantPanics(t *testing.T) {
 func TestCompactInvariantPanics(t *testing.T) {
 	s := openStore(t, testPath(t), Options{})
 	mustSave(t, s, consensus.HardState{Term: 3, Commit: 4}, append(makeEntries(1, 2, 1), makeEntries(3, 6, 3)...))
-	expectPanic(t, "compact to 5 above the stored commit 4", func() { _ = s.Compact(5, 3) })
-	expectPanic(t, "compact to 3 with term 1, stored term 3", func() { _ = s.Compact(3, 1) })
+	expectPanic(t, "compact to 5 above the stored commit 4", func() { _ = s.Compact(5) })
 }
 
 func TestOpenOptions(t *testing.T) {
@@ -398,8 +396,8 @@ func TestTailCache(t *testing.T) {
 	}
 	// A truncation inside the cache, then a compaction past its start.
 	mustSave(t, s, consensus.HardState{Term: 2, Commit: 10}, makeEntries(11, 14, 2))
-	if err := s.Compact(first+1, 1); err != nil {
-		t.Fatalf("Compact(%d, 1) = %v; want nil", first+1, err)
+	if err := s.Compact(first + 1); err != nil {
+		t.Fatalf("Compact(%d) = %v; want nil", first+1, err)
 	}
 	got, err := s.Entries(first+2, 15, noLimit)
 	wantTail := append(append([]consensus.Entry(nil), want[first+1:10]...), makeEntries(11, 14, 2)...)
