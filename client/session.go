@@ -149,16 +149,18 @@ func (s *Session) run(ctx context.Context, deadline time.Time) {
 	period := s.ttl / KeepAliveDivisor
 	margin := s.ttl / LossMarginDivisor
 	next := deadline.Add(period - s.ttl)
-	loss := time.NewTimer(time.Until(deadline.Add(-margin)))
-	defer loss.Stop()
+	// The loss timer fires on its own goroutine, so a keepalive stuck in the
+	// network cannot delay the report: Done closes margin before the deadline
+	// whatever this loop is doing.
+	loss := s.lossTimer(deadline, margin)
+	defer func() { loss.Stop() }()
 	wake := time.NewTimer(time.Until(next))
 	defer wake.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-loss.C:
-			s.lose(deadline, errors.New("no keepalive acknowledged in time"))
+		case <-s.done:
 			return
 		case <-wake.C:
 		}
@@ -174,8 +176,13 @@ func (s *Session) run(ctx context.Context, deadline time.Time) {
 			if ttl <= 0 {
 				ttl = s.ttl
 			}
+			if !loss.Stop() {
+				// The loss was reported already: a late acknowledgement
+				// cannot revive a session that told its user it is gone.
+				return
+			}
 			deadline = sent.Add(ttl)
-			loss.Reset(time.Until(deadline.Add(-margin)))
+			loss = s.lossTimer(deadline, margin)
 			wake.Reset(time.Until(sent.Add(period)))
 			continue
 		case errors.Is(err, ErrNotFound):
@@ -188,6 +195,13 @@ func (s *Session) run(ctx context.Context, deadline time.Time) {
 		s.log.Debug("keepalive failed", zap.Time("deadline", deadline), zap.Error(err))
 		wake.Reset(BackoffMin)
 	}
+}
+
+// lossTimer reports the session lost margin before deadline unless stopped.
+func (s *Session) lossTimer(deadline time.Time, margin time.Duration) *time.Timer {
+	return time.AfterFunc(time.Until(deadline.Add(-margin)), func() {
+		s.lose(deadline, errors.New("no keepalive acknowledged in time"))
+	})
 }
 
 // lose ends the session because of err.
