@@ -10,10 +10,10 @@
 // Afterwards every process is stopped with SIGTERM (exit 0 expected) and each
 // node's bbolt log is opened: the logs agree on every index up to the highest
 // commit index any node ever reported, and every node's stored commit reaches
-// it. Until the lock API lands nothing outside a node can propose, so the
-// entries here are the leaders' no-ops; the "acknowledged proposals survive"
-// check with a stream of proposals runs in-process (durability_test.go), over
-// the same wiring, HTTP/2 and bbolt.
+// it. Throughout the kills, clients acquire locks over HTTP on random nodes
+// (procLoad: one Idempotency-Key per request over its retries, a lock of its
+// own per acquire); after the last round every acknowledged grant is read
+// back, still held with its token.
 //
 // Skipped under -short.
 package server_test
@@ -440,6 +440,7 @@ func roundAll(ds []time.Duration) []string {
 func TestProcessLeaderKill(t *testing.T) {
 	c := newProcCluster(t, 3, []string{"--heartbeat-interval", "100ms", "--election-timeout", "1s"})
 	c.startAll()
+	load := startProcLoad(t, c)
 	var failovers []time.Duration
 	for round := range killRounds() {
 		ls := c.waitStableLeader(t)
@@ -453,12 +454,14 @@ func TestProcessLeaderKill(t *testing.T) {
 		}
 	}
 	logFailover(t, "failover (SIGKILL of the leader to first commit on the new leader)", failovers)
+	checkGrants(t, c, load.halt())
 	c.checkLogs(t)
 }
 
 func TestProcessRandomKill(t *testing.T) {
 	c := newProcCluster(t, 3, []string{"--heartbeat-interval", "50ms", "--election-timeout", "500ms"})
 	c.startAll()
+	load := startProcLoad(t, c)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
 	for range killRounds() {
 		ls := c.waitStableLeader(t)
@@ -470,6 +473,7 @@ func TestProcessRandomKill(t *testing.T) {
 		c.start(victim)
 		c.waitStableLeader(t)
 	}
+	checkGrants(t, c, load.halt())
 	c.checkLogs(t)
 }
 

@@ -21,8 +21,8 @@ import (
 // when the client leaves meanwhile; then, and when the wait runs out, the
 // node proposes CancelWait. If the grant won that race, a client still
 // there gets it; a client gone gets nothing, and a lease created for this
-// request alone is released with the grant, so nobody is left holding a lock
-// nobody knows of.
+// request alone is released with the grant (see abandonGrant), so nobody is
+// left holding a lock nobody knows of.
 func (n *Node) acquire(ctx context.Context, cmd locks.Command, wait time.Duration) (locks.Holder, error) {
 	if n.fsm == nil {
 		return locks.Holder{}, errNoLockTable
@@ -142,10 +142,13 @@ func (n *Node) endWait(cmd locks.Command, lease locks.LeaseID, clientGone bool) 
 }
 
 // abandonGrant releases a grant whose client went away, when its lease was
-// created for this request alone (a lease the client named is the client's
-// to keep or lose).
+// created for this request alone and the request carried no Idempotency-Key.
+// A lease the client named is the client's to keep or lose. With a key, the
+// client's retry (on any node) gets this grant as the first answer, so it
+// must stay: if nobody comes back, its lease, which has no keepalives,
+// expires within its ttl and frees the lock.
 func (n *Node) abandonGrant(cmd locks.Command, h locks.Holder) {
-	if cmd.LeaseID != 0 {
+	if cmd.LeaseID != 0 || cmd.RequestID != "" {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), FollowUpTimeout)
