@@ -28,9 +28,11 @@ type coreNet struct {
 	nodes   map[NodeID]*Raft
 	stores  map[NodeID]*MemoryStorage
 	applied map[NodeID][]Entry
-	reads   map[NodeID][]ReadState
-	cut     map[NodeID]bool
-	queue   []Message
+	// restored holds the snapshots each node installed, in order.
+	restored map[NodeID][]SnapshotMeta
+	reads    map[NodeID][]ReadState
+	cut      map[NodeID]bool
+	queue    []Message
 	// sent counts delivered messages per type, for round-trip assertions.
 	sent map[MessageType]int
 	// tap, when set, sees every message before delivery; false drops it.
@@ -53,13 +55,14 @@ func coreConfig(id NodeID, voters []NodeID, st *MemoryStorage) Config {
 func newCoreNet(t testing.TB, n int) *coreNet {
 	t.Helper()
 	nw := &coreNet{
-		t:       t,
-		nodes:   make(map[NodeID]*Raft),
-		stores:  make(map[NodeID]*MemoryStorage),
-		applied: make(map[NodeID][]Entry),
-		reads:   make(map[NodeID][]ReadState),
-		cut:     make(map[NodeID]bool),
-		sent:    make(map[MessageType]int),
+		t:        t,
+		nodes:    make(map[NodeID]*Raft),
+		stores:   make(map[NodeID]*MemoryStorage),
+		applied:  make(map[NodeID][]Entry),
+		restored: make(map[NodeID][]SnapshotMeta),
+		reads:    make(map[NodeID][]ReadState),
+		cut:      make(map[NodeID]bool),
+		sent:     make(map[MessageType]int),
 	}
 	for i := 1; i <= n; i++ {
 		nw.ids = append(nw.ids, NodeID(i))
@@ -86,6 +89,12 @@ func (nw *coreNet) handleReady(id NodeID) {
 	nw.t.Helper()
 	r, st := nw.nodes[id], nw.stores[id]
 	rd := r.Ready()
+	if rd.Snapshot != nil {
+		if err := st.ApplySnapshot(*rd.Snapshot); err != nil {
+			nw.t.Fatalf("node %d: ApplySnapshot(%d) = %v; want nil", id, rd.Snapshot.Index, err)
+		}
+		nw.restored[id] = append(nw.restored[id], *rd.Snapshot)
+	}
 	if !rd.HardState.IsEmpty() {
 		st.SetHardState(rd.HardState)
 	}

@@ -220,6 +220,9 @@ func (r *Raft) stepCandidate(m Message) error {
 	case MsgHeartbeat:
 		r.becomeFollower(m.Term, m.From)
 		r.handleHeartbeat(m)
+	case MsgSnap:
+		r.becomeFollower(m.Term, m.From)
+		return r.handleSnapshot(m)
 	case MsgVoteResp:
 		if r.role == RoleCandidate {
 			r.poll(m.From, !m.Reject)

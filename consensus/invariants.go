@@ -25,7 +25,11 @@ func (r *Raft) checkLogInvariantsIfEnabled() {
 func (r *Raft) checkLogInvariants() {
 	l := r.log
 	var prev Term
-	for i := Index(1); i <= l.lastIndex(); i++ {
+	first, err := l.firstIndex()
+	if err != nil {
+		first = 1
+	}
+	for i := max(first, 2) - 1; i <= l.lastIndex(); i++ {
 		t, err := l.term(i)
 		if err != nil {
 			// Compacted prefixes and storage failures are not invariant breaks.

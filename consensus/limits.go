@@ -48,3 +48,7 @@ const readContextBytes = 8
 // TermMax is the highest term a message may carry. Campaigning adds one to a
 // term, so a peer claiming the largest uint64 would otherwise wrap it to zero.
 const TermMax = math.MaxUint64 - 1<<32
+
+// VotersMax bounds the voters a snapshot's metadata may list: more than any
+// sensible cluster, few enough that checking them for duplicates is cheap.
+const VotersMax = 64

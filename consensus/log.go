@@ -16,6 +16,13 @@ type raftLog struct {
 	committed Index
 	// applied is the highest index handed to the state machine and advanced.
 	applied Index
+	// snapshot is a snapshot received from the leader that replaces the log
+	// up to its index, until the Advance of the Ready that carried it says
+	// it is installed; snapshotSent says a Ready carried it already.
+	// Invariant: when set, unstable.offset > snapshot.Index, committed >=
+	// snapshot.Index, and nothing below unstable.offset is read from storage.
+	snapshot     *SnapshotMeta
+	snapshotSent bool
 }
 
 // newLog opens the log stored in storage with the given commit and applied
@@ -35,12 +42,23 @@ func newLog(storage Storage, committed, applied Index) (*raftLog, error) {
 	if committed > last {
 		return nil, fmt.Errorf("consensus: stored commit index %d past last index %d", committed, last)
 	}
+	snap, err := storage.Snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("consensus: storage snapshot: %w", err)
+	}
+	if !snap.IsEmpty() && snap.Index+1 < first {
+		return nil, fmt.Errorf("consensus: storage compacted to %d, past its snapshot at %d", first-1, snap.Index)
+	}
+	// A crash between installing a snapshot and writing the hard state
+	// leaves a stored commit below the snapshot, which is committed.
+	committed = max(committed, snap.Index)
+	if applied+1 < first && committed >= first {
+		// The state machine must be restored from the snapshot (applied =
+		// its index) or rebuilt from the log.
+		return nil, fmt.Errorf("consensus: applied index %d below first stored index %d", applied, first)
+	}
 	if applied > committed {
 		return nil, fmt.Errorf("consensus: applied index %d past commit index %d", applied, committed)
-	}
-	if applied+1 < first && committed >= first {
-		// Without snapshots the state machine must be rebuilt from the log.
-		return nil, fmt.Errorf("consensus: applied index %d below first stored index %d", applied, first)
 	}
 	return &raftLog{
 		storage:   storage,
@@ -58,6 +76,19 @@ func (l *raftLog) lastIndex() Index {
 	return l.unstable.offset - 1
 }
 
+// firstIndex is the index of the first entry still held (stored, or after
+// a pending snapshot).
+func (l *raftLog) firstIndex() (Index, error) {
+	if l.snapshot != nil {
+		return l.snapshot.Index + 1, nil
+	}
+	i, err := l.storage.FirstIndex()
+	if err != nil {
+		return 0, fmt.Errorf("consensus: storage first index: %w", err)
+	}
+	return i, nil
+}
+
 // stableLastIndex is the index of the last entry known to be persisted and
 // still part of this log.
 func (l *raftLog) stableLastIndex() Index { return l.unstable.offset - 1 }
@@ -69,6 +100,14 @@ func (l *raftLog) term(i Index) (Term, error) {
 	}
 	if i == 0 {
 		return 0, nil
+	}
+	if s := l.snapshot; s != nil {
+		if i == s.Index {
+			return s.Term, nil
+		}
+		if i < s.Index {
+			return 0, ErrCompacted
+		}
 	}
 	if i >= l.unstable.offset {
 		return 0, ErrUnavailable
@@ -238,7 +277,32 @@ func (l *raftLog) appliedTo(i Index) {
 }
 
 // hasNextCommitted reports whether committed entries wait to be applied.
-func (l *raftLog) hasNextCommitted() bool { return l.committed > l.applied }
+// While a received snapshot is not installed, none do: it comes first.
+func (l *raftLog) hasNextCommitted() bool { return l.committed > l.applied && l.snapshot == nil }
+
+// restore replaces the log with snapshot s (§7): every entry is dropped, the
+// log continues after s.Index, and s.Index is committed. The state machine
+// catches up when the driver installs s.
+func (l *raftLog) restore(s SnapshotMeta) {
+	assertf(s.Index > l.committed, "restoring snapshot %d at or below commit %d", s.Index, l.committed)
+	s = cloneSnapshotMeta(s)
+	l.snapshot = &s
+	l.snapshotSent = false
+	l.unstable = unstable{offset: s.Index + 1}
+	l.committed = s.Index
+}
+
+// snapshotInstalled records that the driver installed snapshot s: the
+// storage now starts after it, and the state machine holds its state.
+func (l *raftLog) snapshotInstalled(s *SnapshotMeta) {
+	if l.snapshot != nil && l.snapshot.Index == s.Index {
+		l.snapshot = nil
+		l.snapshotSent = false
+	}
+	if s.Index > l.applied {
+		l.applied = s.Index
+	}
+}
 
 // nextCommitted returns committed, unapplied entries, at most maxBytes (at least one).
 func (l *raftLog) nextCommitted(maxBytes uint64) ([]Entry, error) {

@@ -10,12 +10,19 @@ const (
 	// stateReplicate pipelines MsgApps, advancing next optimistically, with at
 	// most a window of them in flight.
 	stateReplicate
+	// stateSnapshot has sent a MsgSnap (the entries the follower needs are
+	// compacted) and sends nothing more until the follower acknowledges the
+	// snapshot or the transport reports the outcome of sending it.
+	stateSnapshot
 )
 
 // String returns the state's name, as in "replicate".
 func (s progressState) String() string {
-	if s == stateReplicate {
+	switch s {
+	case stateReplicate:
 		return "replicate"
+	case stateSnapshot:
+		return "snapshot"
 	}
 	return "probe"
 }
@@ -35,7 +42,9 @@ type progress struct {
 	ticksSinceHeard int
 	// readSeqAcked is the newest read confirmation round the voter echoed.
 	readSeqAcked uint64
-	inflights    *inflights
+	// pendingSnapshot is the index of the snapshot sent in stateSnapshot.
+	pendingSnapshot Index
+	inflights       *inflights
 }
 
 // becomeProbe falls back to probing from just after match.
@@ -52,6 +61,28 @@ func (pr *progress) becomeReplicate() {
 	pr.next = pr.match + 1
 	pr.probeSent = false
 	pr.inflights.reset()
+}
+
+// becomeSnapshot pauses the follower while the snapshot at index travels.
+func (pr *progress) becomeSnapshot(index Index) {
+	pr.state = stateSnapshot
+	pr.pendingSnapshot = index
+	pr.probeSent = false
+	pr.inflights.reset()
+}
+
+// snapshotDone leaves stateSnapshot after the transport reported the
+// outcome: probing resumes after the snapshot when it was delivered, after
+// match when it was not (the probe then finds the entries compacted and
+// sends a fresh snapshot).
+func (pr *progress) snapshotDone(delivered bool) {
+	next := pr.match + 1
+	if delivered {
+		next = max(next, pr.pendingSnapshot+1)
+	}
+	pr.becomeProbe()
+	pr.next = next
+	pr.pendingSnapshot = 0
 }
 
 // maybeUpdate records an acknowledgement up to i; it returns false for a stale
@@ -73,6 +104,10 @@ func (pr *progress) maybeUpdate(i Index) bool {
 // the follower's hint). A pipelining follower drops back to probing. It
 // returns false for a stale rejection, which changes nothing.
 func (pr *progress) maybeDecrTo(rejected, hint Index) bool {
+	if pr.state == stateSnapshot {
+		// Answers an append sent before the snapshot.
+		return false
+	}
 	if pr.state == stateReplicate {
 		if rejected <= pr.match {
 			return false
@@ -90,8 +125,11 @@ func (pr *progress) maybeDecrTo(rejected, hint Index) bool {
 
 // paused reports whether the leader must not send this follower a MsgApp now.
 func (pr *progress) paused() bool {
-	if pr.state == stateProbe {
+	switch pr.state {
+	case stateProbe:
 		return pr.probeSent
+	case stateSnapshot:
+		return true
 	}
 	return pr.inflights.full()
 }

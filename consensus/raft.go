@@ -277,7 +277,7 @@ func (r *Raft) step(m Message) error {
 			// A pre-vote request never changes our term.
 		case m.Type == MsgPreVoteResp && !m.Reject:
 			// A granted pre-vote carries the term we asked for; counted below.
-		case m.Type == MsgApp || m.Type == MsgHeartbeat:
+		case m.Type == MsgApp || m.Type == MsgHeartbeat || m.Type == MsgSnap:
 			r.becomeFollower(m.Term, m.From)
 		default:
 			r.becomeFollower(m.Term, None)
@@ -305,7 +305,7 @@ func (r *Raft) step(m Message) error {
 // (etcd-io/etcd#8243). Everything else from a lower term is dropped.
 func (r *Raft) stepStale(m Message) {
 	switch m.Type {
-	case MsgApp, MsgHeartbeat:
+	case MsgApp, MsgHeartbeat, MsgSnap:
 		r.send(Message{Type: MsgAppResp, To: m.From})
 	case MsgPreVote:
 		r.send(Message{Type: MsgPreVoteResp, To: m.From, Term: r.term, Reject: true})
@@ -323,6 +323,10 @@ func (r *Raft) stepFollower(m Message) error {
 		r.electionElapsed = 0
 		r.lead = m.From
 		r.handleHeartbeat(m)
+	case MsgSnap:
+		r.electionElapsed = 0
+		r.lead = m.From
+		return r.handleSnapshot(m)
 	case MsgReadIndexResp:
 		r.readStates = append(r.readStates, ReadState{Index: m.Index, RequestCtx: m.Context})
 	}
@@ -332,7 +336,7 @@ func (r *Raft) stepFollower(m Message) error {
 // stepLeader handles a current-term message on the leader.
 func (r *Raft) stepLeader(m Message) error {
 	switch {
-	case m.Type == MsgApp || m.Type == MsgHeartbeat:
+	case m.Type == MsgApp || m.Type == MsgHeartbeat || m.Type == MsgSnap:
 		// Election Safety makes this impossible from a correct peer.
 		return fmt.Errorf("%w: %s from %d at term %d, this node leads that term", ErrInvalidMessage, m.Type, m.From, m.Term)
 	case m.Type == MsgAppResp && m.Index > r.log.lastIndex():
@@ -407,6 +411,26 @@ func (r *Raft) Status() Status {
 		LastIndex:    r.log.lastIndex(),
 		QuorumActive: r.quorumActive(),
 	}
+}
+
+// ReportSnapshot tells the leader how sending the snapshot to id ended:
+// delivered means the follower received and stored its data (it may not have
+// installed it yet). Either way the follower leaves the snapshot state and is
+// probed again, after the snapshot when it was delivered, so a lost
+// acknowledgement cannot pause it forever; an undelivered snapshot is sent
+// again when the probe finds the entries compacted.
+func (r *Raft) ReportSnapshot(id NodeID, delivered bool) {
+	if r.role != RoleLeader || id == r.id {
+		return
+	}
+	pr, ok := r.prs[id]
+	if !ok || pr.state != stateSnapshot {
+		return
+	}
+	r.logger.Info("snapshot reported", zap.Uint64("peer", uint64(id)),
+		zap.Uint64("snapshot_index", uint64(pr.pendingSnapshot)), zap.Bool("delivered", delivered))
+	pr.snapshotDone(delivered)
+	r.checkInvariants()
 }
 
 // ReportUnreachable tells the core that a message to id could not be delivered,

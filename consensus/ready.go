@@ -14,6 +14,7 @@ func (r *Raft) hardState() HardState {
 // its Advance it may report the same work again; after Advance it is exact.
 func (r *Raft) HasReady() bool {
 	return r.appendPending || r.commitPending || r.reads.roundOpen ||
+		(r.log.snapshot != nil && !r.log.snapshotSent) ||
 		r.softState() != r.prevSoft ||
 		r.hardState() != r.prevHard ||
 		len(r.log.unstable.entries) > 0 ||
@@ -40,6 +41,11 @@ func (r *Raft) Ready() Ready {
 			zap.Uint64("index", uint64(r.log.applied+1)), zap.Error(err))
 	}
 	rd.CommittedEntries = committed
+	if s := r.log.snapshot; s != nil && !r.log.snapshotSent {
+		snap := cloneSnapshotMeta(*s)
+		rd.Snapshot = &snap
+		r.log.snapshotSent = true
+	}
 	if ss := r.softState(); ss != r.prevSoft {
 		rd.SoftState = &ss
 		r.prevSoft = ss
@@ -53,11 +59,16 @@ func (r *Raft) Ready() Ready {
 	return rd
 }
 
-// Advance tells the core that rd was persisted, sent and applied: rd.Entries
+// Advance tells the core that rd was persisted, sent and applied: rd.Snapshot
+// is installed (the state machine holds its state, the storage starts after
+// it), rd.Entries
 // that are still in the log become stable (and, on a leader, count towards
 // its own match index, which may commit them), and rd.CommittedEntries are
 // applied.
 func (r *Raft) Advance(rd Ready) {
+	if rd.Snapshot != nil {
+		r.log.snapshotInstalled(rd.Snapshot)
+	}
 	if n := len(rd.Entries); n > 0 {
 		last := rd.Entries[n-1]
 		// Entries replaced since Ready stay unstable and go out again.

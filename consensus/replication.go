@@ -1,6 +1,10 @@
 package consensus
 
-import "go.uber.org/zap"
+import (
+	"errors"
+
+	"go.uber.org/zap"
+)
 
 // appendEntry appends one entry the leader created (a proposal or its no-op).
 // A leader only ever appends to its own log (Leader Append-Only).
@@ -20,12 +24,18 @@ func (r *Raft) maybeSendAppend(to NodeID, sendIfEmpty bool) bool {
 	}
 	prev := pr.next - 1
 	prevTerm, err := r.log.term(prev)
+	if errors.Is(err, ErrCompacted) {
+		return r.sendSnapshot(to, pr)
+	}
 	if err != nil {
 		r.logger.Error("append: reading the previous term failed", zap.Uint64("peer", uint64(to)),
 			zap.Uint64("index", uint64(prev)), zap.Error(err))
 		return false
 	}
 	ents, err := r.log.entriesFrom(pr.next, r.maxMsgBytes)
+	if errors.Is(err, ErrCompacted) {
+		return r.sendSnapshot(to, pr)
+	}
 	if err != nil {
 		r.logger.Error("append: reading entries failed", zap.Uint64("peer", uint64(to)),
 			zap.Uint64("index", uint64(pr.next)), zap.Error(err))
@@ -40,6 +50,34 @@ func (r *Raft) maybeSendAppend(to NodeID, sendIfEmpty bool) bool {
 		last = ents[n-1].Index
 	}
 	pr.sentEntries(last)
+	return true
+}
+
+// sendSnapshot sends follower to the latest snapshot (§7) because the
+// entries it needs are compacted, and pauses it until the snapshot's outcome
+// is known. It reports whether a MsgSnap was sent.
+func (r *Raft) sendSnapshot(to NodeID, pr *progress) bool {
+	if r.log.snapshot != nil {
+		// Our own received snapshot is not installed yet: the storage's
+		// metadata is stale until the next Advance.
+		return false
+	}
+	snap, err := r.log.storage.Snapshot()
+	if err != nil {
+		r.logger.Error("snapshot: reading the snapshot metadata failed", zap.Uint64("peer", uint64(to)), zap.Error(err))
+		return false
+	}
+	if snap.IsEmpty() || snap.Index < pr.next-1 {
+		// The driver compacts only what a snapshot covers.
+		r.logger.Error("snapshot: entries compacted past the stored snapshot", zap.Uint64("peer", uint64(to)),
+			zap.Uint64("index", uint64(pr.next-1)), zap.Uint64("snapshot_index", uint64(snap.Index)))
+		return false
+	}
+	snap = cloneSnapshotMeta(snap)
+	r.send(Message{Type: MsgSnap, To: to, Snapshot: &snap})
+	pr.becomeSnapshot(snap.Index)
+	r.logger.Info("sending snapshot", zap.Uint64("peer", uint64(to)), zap.Uint64("snapshot_index", uint64(snap.Index)),
+		zap.Uint64("snapshot_term", uint64(snap.Term)), zap.Uint64("match", uint64(pr.match)))
 	return true
 }
 
@@ -122,6 +160,35 @@ func (r *Raft) handleAppend(m Message) error {
 	return nil
 }
 
+// handleSnapshot is a follower's InstallSnapshot (§7). A snapshot at or below
+// the commit index tells nothing new; one whose last entry the log already
+// holds only moves the commit index (the entries after it stay); any other
+// replaces the log, and the next Ready hands it to the driver to install.
+// The answer is a MsgAppResp with the index the logs now agree up to; it
+// leaves only after the snapshot is persisted (step 1 precedes step 2).
+func (r *Raft) handleSnapshot(m Message) error {
+	s := *m.Snapshot
+	if s.Index <= r.log.committed {
+		r.send(Message{Type: MsgAppResp, To: m.From, Index: r.log.committed})
+		return nil
+	}
+	ok, err := r.log.matchTerm(s.Index, s.Term)
+	if err != nil {
+		return err
+	}
+	if ok {
+		r.log.commitTo(s.Index)
+		r.send(Message{Type: MsgAppResp, To: m.From, Index: r.log.committed})
+		return nil
+	}
+	r.logger.Info("restoring snapshot", zap.Uint64("snapshot_index", uint64(s.Index)),
+		zap.Uint64("snapshot_term", uint64(s.Term)), zap.Uint64("commit", uint64(r.log.committed)),
+		zap.Uint64("last_index", uint64(r.log.lastIndex())))
+	r.log.restore(s)
+	r.send(Message{Type: MsgAppResp, To: m.From, Index: s.Index})
+	return nil
+}
+
 // rejectAppend answers a MsgApp whose (prevLogIndex, prevLogTerm) we lack,
 // with the fast-backtracking hint: our last index whose term is at most the
 // leader's prevLogTerm, and that term.
@@ -165,6 +232,18 @@ func (r *Raft) handleAppendResponse(m Message, pr *progress) error {
 	}
 	switch pr.state {
 	case stateProbe:
+		pr.becomeReplicate()
+	case stateSnapshot:
+		// The answer to the snapshot, or to an append sent before it: the
+		// logs agree up to match. Replicating from there is possible only
+		// if the entries after match are still held.
+		first, err := r.log.firstIndex()
+		if err != nil {
+			return err
+		}
+		if pr.match < pr.pendingSnapshot && pr.match+1 < first {
+			return nil
+		}
 		pr.becomeReplicate()
 	case stateReplicate:
 		pr.inflights.freeLE(m.Index)

@@ -11,11 +11,15 @@ var ErrCompacted = errors.New("consensus: index compacted")
 // ErrUnavailable is returned by Storage when the asked index is above LastIndex.
 var ErrUnavailable = errors.New("consensus: index unavailable")
 
+// ErrSnapshotOutOfDate is returned when a snapshot to record or install is
+// not newer than the one already stored.
+var ErrSnapshotOutOfDate = errors.New("consensus: snapshot out of date")
+
 // Storage is the stable log and hard state the core reads. The driver writes to
 // it (persisting each Ready) and the core only reads. Implementations: the
 // in-memory MemoryStorage (simulator, tests) and the bbolt store.
 //
-// Five methods, not STYLE's three: the issue that introduced it names exactly
+// Six methods, not STYLE's three: the issues that introduced it name exactly
 // these reads, and splitting them would only make every implementation declare two types.
 type Storage interface {
 	// InitialState returns the persisted HardState (zero on a fresh node).
@@ -30,6 +34,10 @@ type Storage interface {
 	FirstIndex() (Index, error)
 	// LastIndex is the index of the last stored entry (0 on an empty log).
 	LastIndex() (Index, error)
+	// Snapshot returns the metadata of the latest stored snapshot (empty
+	// when there is none). The log is never compacted past it:
+	// FirstIndex()-1 <= Snapshot().Index whenever a snapshot exists.
+	Snapshot() (SnapshotMeta, error)
 }
 
 // MemoryStorage is a Storage held in memory, for the simulator and tests. It is
@@ -37,6 +45,10 @@ type Storage interface {
 // MemoryStorage (that is the "disk") and drops its Raft.
 type MemoryStorage struct {
 	hardState HardState
+	// snap is the latest snapshot's metadata; its data is the caller's.
+	// Compact does not check it (benchmarks compact without snapshots); a
+	// caller that serves followers compacts only up to it.
+	snap SnapshotMeta
 	// ents[0] is a dummy entry holding the index and term before the first
 	// stored entry; real entries follow it.
 	// Invariant: ents[i].Index == ents[0].Index + i.
@@ -130,6 +142,46 @@ func (ms *MemoryStorage) Compact(i Index) error {
 	kept[0] = Entry{Index: i, Term: ms.ents[i-offset].Term}
 	ms.ents = append(kept, ms.ents[i-offset+1:]...)
 	return nil
+}
+
+// Snapshot implements Storage.
+func (ms *MemoryStorage) Snapshot() (SnapshotMeta, error) { return ms.snap, nil }
+
+// SetSnapshot records a snapshot the state machine took at meta.Index, which
+// must be in the log with meta.Term (or be the compacted base). It fails with
+// ErrSnapshotOutOfDate when meta is not newer than the stored snapshot.
+func (ms *MemoryStorage) SetSnapshot(meta SnapshotMeta) error {
+	if meta.Index <= ms.snap.Index {
+		return fmt.Errorf("memory storage: snapshot at %d, have %d: %w", meta.Index, ms.snap.Index, ErrSnapshotOutOfDate)
+	}
+	t, err := ms.Term(meta.Index)
+	if err != nil {
+		return fmt.Errorf("memory storage: snapshot at %d: %w", meta.Index, err)
+	}
+	if t != meta.Term {
+		return fmt.Errorf("memory storage: snapshot at %d with term %d, log has term %d", meta.Index, meta.Term, t)
+	}
+	ms.snap = cloneSnapshotMeta(meta)
+	return nil
+}
+
+// ApplySnapshot installs a snapshot received from the leader: every stored
+// entry is dropped and the log starts right after meta.Index. It fails with
+// ErrSnapshotOutOfDate when meta is not newer than the stored snapshot.
+func (ms *MemoryStorage) ApplySnapshot(meta SnapshotMeta) error {
+	if meta.Index <= ms.snap.Index {
+		return fmt.Errorf("memory storage: install snapshot at %d, have %d: %w", meta.Index, ms.snap.Index, ErrSnapshotOutOfDate)
+	}
+	ms.snap = cloneSnapshotMeta(meta)
+	ms.ents = []Entry{{Index: meta.Index, Term: meta.Term}}
+	return nil
+}
+
+// cloneSnapshotMeta copies meta's Voters, so the stored metadata never
+// shares an array with a message or a Ready.
+func cloneSnapshotMeta(meta SnapshotMeta) SnapshotMeta {
+	meta.Voters = append([]NodeID(nil), meta.Voters...)
+	return meta
 }
 
 // limitSize returns the longest prefix of ents (at least one entry) whose total

@@ -83,7 +83,11 @@ const (
 	// MsgReadIndexResp carries the read index (Index) back to the follower,
 	// with the request's Context.
 	MsgReadIndexResp
-	// MsgSnap is reserved for InstallSnapshot (a later issue).
+	// MsgSnap is InstallSnapshot: Snapshot names the leader's latest
+	// snapshot (index, term, voters). The snapshot's data never travels in
+	// the message: the transport streams it beside the message and hands the
+	// message to the receiving node only once the data is durable there.
+	// The follower answers with a MsgAppResp.
 	MsgSnap
 	// MsgTimeoutNow is reserved for leadership transfer (a later issue).
 	MsgTimeoutNow
@@ -121,7 +125,22 @@ type Message struct {
 	Reject     bool        `codec:"r"`
 	RejectHint Index       `codec:"rh"`
 	Context    []byte      `codec:"x"`
+	// Snapshot is set on MsgSnap only.
+	Snapshot *SnapshotMeta `codec:"s,omitempty"`
 }
+
+// SnapshotMeta describes a snapshot of the state machine: it holds the effect
+// of every entry up to and including Index, whose term is Term, in a cluster
+// whose voting members were Voters. The core handles only this metadata; the
+// snapshot's data lives outside it (a file beside the log).
+type SnapshotMeta struct {
+	Index  Index    `codec:"i"`
+	Term   Term     `codec:"t"`
+	Voters []NodeID `codec:"v"`
+}
+
+// IsEmpty reports whether s names no snapshot.
+func (s SnapshotMeta) IsEmpty() bool { return s.Index == 0 }
 
 // ReadState says that a read requested with RequestCtx is linearizable once the
 // local state machine has applied Index.
@@ -180,4 +199,10 @@ type Ready struct {
 	CommittedEntries []Entry
 	// ReadStates are reads that may be served once their Index is applied.
 	ReadStates []ReadState
+	// Snapshot, when set, is a snapshot received from the leader to install
+	// before anything else of this Ready: its data is already on disk (the
+	// transport put it there); the driver makes it the start of the stored
+	// log, discarding every stored entry, then restores the state machine
+	// from it. CommittedEntries is empty in such a Ready.
+	Snapshot *SnapshotMeta
 }

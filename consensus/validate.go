@@ -12,7 +12,7 @@ func (r *Raft) validate(m Message) error {
 	switch {
 	case !m.Type.Valid():
 		return fmt.Errorf("%w: unknown type %d", ErrInvalidMessage, uint8(m.Type))
-	case m.Type == MsgSnap || m.Type == MsgTimeoutNow:
+	case m.Type == MsgTimeoutNow:
 		return fmt.Errorf("%w: %s is not supported yet", ErrInvalidMessage, m.Type)
 	case m.To != r.id:
 		return fmt.Errorf("%w: %s to %d delivered to %d", ErrInvalidMessage, m.Type, m.To, r.id)
@@ -26,10 +26,14 @@ func (r *Raft) validate(m Message) error {
 		return fmt.Errorf("%w: %s from %d at term %d, max %d", ErrInvalidMessage, m.Type, m.From, m.Term, Term(TermMax))
 	case m.Type != MsgApp && len(m.Entries) > 0:
 		return fmt.Errorf("%w: %s with %d entries", ErrInvalidMessage, m.Type, len(m.Entries))
+	case m.Type != MsgSnap && m.Snapshot != nil:
+		return fmt.Errorf("%w: %s with a snapshot", ErrInvalidMessage, m.Type)
 	}
 	switch m.Type {
 	case MsgApp:
 		return validateAppend(m)
+	case MsgSnap:
+		return ValidateSnapshotMeta(m.Snapshot, m.Term)
 	case MsgAppResp:
 		if m.Reject && m.RejectHint > m.Index {
 			return fmt.Errorf("%w: MsgAppResp from %d rejects %d with hint %d above it", ErrInvalidMessage, m.From, m.Index, m.RejectHint)
@@ -37,6 +41,34 @@ func (r *Raft) validate(m Message) error {
 	case MsgVote, MsgPreVote:
 		if m.Term == 0 || m.LogTerm > m.Term {
 			return fmt.Errorf("%w: %s from %d at term %d with last log term %d", ErrInvalidMessage, m.Type, m.From, m.Term, m.LogTerm)
+		}
+	}
+	return nil
+}
+
+// ValidateSnapshotMeta checks the metadata of a snapshot a leader of term
+// sent (or that a peer streams): present, at an index above 0, of a term
+// between 1 and term, with 1..VotersMax distinct voters, none of them None. The
+// transport checks it too, before it stores the snapshot's data.
+func ValidateSnapshotMeta(s *SnapshotMeta, term Term) error {
+	switch {
+	case s == nil:
+		return fmt.Errorf("%w: MsgSnap without a snapshot", ErrInvalidMessage)
+	case s.Index == 0:
+		return fmt.Errorf("%w: snapshot at index 0", ErrInvalidMessage)
+	case s.Term == 0 || s.Term > term:
+		return fmt.Errorf("%w: snapshot at index %d has term %d, want 1..%d", ErrInvalidMessage, s.Index, s.Term, term)
+	case len(s.Voters) == 0 || len(s.Voters) > VotersMax:
+		return fmt.Errorf("%w: snapshot at index %d has %d voters, want 1..%d", ErrInvalidMessage, s.Index, len(s.Voters), VotersMax)
+	}
+	for i, id := range s.Voters {
+		if id == None {
+			return fmt.Errorf("%w: snapshot at index %d has voter None", ErrInvalidMessage, s.Index)
+		}
+		for _, prev := range s.Voters[:i] {
+			if prev == id {
+				return fmt.Errorf("%w: snapshot at index %d lists voter %d twice", ErrInvalidMessage, s.Index, id)
+			}
 		}
 	}
 	return nil
