@@ -8,13 +8,19 @@
 //
 // The driver contract, for every Ready taken from a Raft (HasReady, Ready):
 //
-//  1. Persist: write Ready.HardState (when not empty) and Ready.Entries to stable
-//     storage in one fsynced transaction. Entries[0].Index may be at or below the
-//     last stored index: the stored suffix from that index on is replaced.
+//  1. Persist: first, when Ready.Snapshot is set, install it: its data is
+//     already durable beside the log (the transport stored it before handing
+//     over the MsgSnap); make it the start of the stored log, dropping every
+//     stored entry, in one fsynced write. Then write Ready.HardState (when
+//     not empty) and Ready.Entries to stable storage in one fsynced
+//     transaction. Entries[0].Index may be at or below the last stored index:
+//     the stored suffix from that index on is replaced.
 //  2. Send: only after step 1 is durable, send Ready.Messages. A vote, a term
 //     and an acknowledgement never leave before they are on disk.
-//  3. Apply: apply Ready.CommittedEntries in order to the state machine and hand
-//     Ready.ReadStates to the readers waiting on them.
+//  3. Apply: when Ready.Snapshot is set, restore the state machine from its
+//     data (CommittedEntries is then empty). Apply Ready.CommittedEntries in
+//     order to the state machine and hand Ready.ReadStates to the readers
+//     waiting on them.
 //  4. Advance: call Advance(rd) with the same Ready. Only then does the core count
 //     the persisted entries towards its own match index, so in a one-node cluster
 //     too nothing commits before it is durable.
@@ -27,8 +33,13 @@
 // bounded in-flight window; the current-term commit rule with a no-op entry
 // per new leader; ReadIndex (queued until the leader commits in its term,
 // confirmed by a heartbeat round, dropped when leadership is lost); and
-// ForgetLeader for fast failover. The core never panics on what peers send:
-// Step returns ErrInvalidMessage. Snapshots, membership changes and
+// ForgetLeader for fast failover; log compaction and InstallSnapshot (§7): a
+// follower whose next entry is compacted away gets a MsgSnap naming the latest
+// snapshot (Storage.Snapshot) and is paused until it answers or the
+// transport calls ReportSnapshot. The core never holds snapshot data, and
+// never compacts: the driver snapshots the state machine and compacts the
+// storage, never past the stored snapshot. The core never panics on what
+// peers send: Step returns ErrInvalidMessage. Membership changes and
 // leadership transfer are later issues.
 //
 // The sub-packages hold what touches the outside world: the bbolt store, the
