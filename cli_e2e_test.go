@@ -9,6 +9,9 @@
 //   - TestCLIElectHolds: elect without a command leads until SIGTERM, then
 //     resigns; elect with a command exits 3 and stops it when its lease is
 //     revoked.
+//   - TestCLILockStopsBeforeExpiry: with its only node stopped, `lock`
+//     cannot renew its lease; it stops CMD and exits 3 before the lease
+//     could have expired on any server (stop time + ttl).
 //   - TestCLILeaderWatch: leader --watch prints the leader now and one line
 //     per change, and exits 0 at SIGTERM.
 //
@@ -36,6 +39,7 @@ const e2eTimeout = 60 * time.Second
 
 // lockCluster is a cluster serving the lock API and an SDK client of it.
 type lockCluster struct {
+	c         *servertest.Cluster
 	endpoints string
 	sdk       *client.Client
 }
@@ -70,7 +74,7 @@ func startLockCluster(t *testing.T, n int) lockCluster {
 			t.Errorf("Close() = %v", err)
 		}
 	})
-	return lockCluster{endpoints: strings.Join(urls, ","), sdk: sdk}
+	return lockCluster{c: c, endpoints: strings.Join(urls, ","), sdk: sdk}
 }
 
 func (lc lockCluster) env() map[string]string { return map[string]string{envEndpoints: lc.endpoints} }
@@ -312,5 +316,28 @@ func TestCLILeaderWatch(t *testing.T) {
 	p.sigs <- syscall.SIGTERM
 	if code := p.wait(t); code != exitOK {
 		t.Errorf("leader --watch after SIGTERM = %d; want %d (stderr %q)", code, exitOK, p.err)
+	}
+}
+
+func TestCLILockStopsBeforeExpiry(t *testing.T) {
+	lc := startLockCluster(t, 1)
+	const ttl = 3 * time.Second
+	p := lc.startCLI(t, "lock", "--ttl", ttl.String(), "jobs", "--", "sh", "-c", `echo "$$ $RAFTLOCK_LEASE_ID"; exec sleep 60`)
+	pgid, _ := pidAndLease(t, p.line(t))
+	// Every keepalive acknowledged so far was sent before now, so no
+	// server can expire the lease before stopped + ttl.
+	stopped := time.Now()
+	lc.c.Stop(0)
+	code := p.wait(t)
+	took := time.Since(stopped)
+	t.Logf("lock exited %v after the cluster stopped (ttl %v)", took, ttl)
+	if code != exitLost {
+		t.Errorf("lock with its cluster gone = %d; want %d (stderr %q)", code, exitLost, p.err)
+	}
+	if took >= ttl {
+		t.Errorf("lock exited %v after the last keepalive could have been sent; want under the ttl %v", took, ttl)
+	}
+	if !groupGone(pgid) {
+		t.Errorf("lock exited with CMD's process group %d running", pgid)
 	}
 }
