@@ -18,9 +18,10 @@ import (
 //	go test -run XXX -bench ApplyAcquireRelease -benchmem ./locks
 //	go test -run XXX -bench 'HeldLock|SnapshotRestore' -benchtime 2x -locks.big ./locks
 
-var benchBig = flag.Bool("locks.big", false, "run the 1,000,000-lock benchmarks")
-
-const bigLocks = 1_000_000
+var (
+	benchBig  = flag.Bool("locks.big", false, "run the 1,000,000-lock benchmarks")
+	benchSize = flag.Int("locks.n", 1_000_000, "locks in the big benchmarks")
+)
 
 func BenchmarkApplyAcquireRelease(b *testing.B) {
 	tbl := NewTable()
@@ -114,9 +115,9 @@ func BenchmarkHeldLockMemory(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				before := heapInUse()
-				tbl := bigTable(b, bigLocks, bc.perLease)
+				tbl := bigTable(b, *benchSize, bc.perLease)
 				after := heapInUse()
-				b.ReportMetric(float64(after-before)/bigLocks, "bytes/lock")
+				b.ReportMetric(float64(after-before)/float64(*benchSize), "bytes/lock")
 				runtime.KeepAlive(tbl)
 			}
 		})
@@ -129,7 +130,7 @@ func BenchmarkSnapshotRestore(b *testing.B) {
 	if !*benchBig {
 		b.Skip("needs -locks.big")
 	}
-	tbl := bigTable(b, bigLocks, 0)
+	tbl := bigTable(b, *benchSize, 0)
 	var buf bytes.Buffer
 	b.Run("snapshot", func(b *testing.B) {
 		b.ReportAllocs()
