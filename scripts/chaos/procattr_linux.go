@@ -1,0 +1,10 @@
+package main
+
+import "syscall"
+
+// childAttr puts a node in its own process group (a Ctrl-C at the terminal
+// reaches the harness only, which then stops the nodes itself) and has the
+// kernel SIGKILL it if the harness dies without cleaning up.
+func childAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
