@@ -62,6 +62,9 @@ func exitOf(err error) int {
 	return 0
 }
 
+// commandFunc returns a raftlock command bound to ctx and the cluster.
+type commandFunc func(ctx context.Context, args ...string) *exec.Cmd
+
 func TestCLIBinary(t *testing.T) {
 	bin := buildRaftlock(t)
 	lc := startLockCluster(t, 3)
@@ -71,79 +74,84 @@ func TestCLIBinary(t *testing.T) {
 		cmd.Env = env
 		return cmd
 	}
-	t.Run("locks never overlap", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
-		defer cancel()
-		dir := t.TempDir()
-		script := `test ! -e busy && touch busy && echo "$RAFTLOCK_TOKEN" >> log && sleep 0.05 && rm busy`
-		var wg sync.WaitGroup
-		errs := make(chan string, overlapRunners*overlapRounds)
-		for r := range overlapRunners {
-			wg.Add(1)
-			// Exits after its rounds.
-			go func() {
-				defer wg.Done()
-				for i := range overlapRounds {
-					cmd := command(ctx, "lock", "--ttl", "5s", "shared", "--", "sh", "-c", script)
-					cmd.Dir = dir
-					if out, err := cmd.CombinedOutput(); err != nil {
-						errs <- "runner " + strconv.Itoa(r) + " round " + strconv.Itoa(i) + ": " + err.Error() + ": " + string(out)
-					}
+	t.Run("locks never overlap", func(t *testing.T) { testBinaryNoOverlap(t, command) })
+	t.Run("lease revoked", func(t *testing.T) { testBinaryLeaseRevoked(t, lc, command) })
+	t.Run("SIGINT forwarded", func(t *testing.T) { testBinarySIGINT(t, lc, command) })
+}
+
+func testBinaryNoOverlap(t *testing.T, command commandFunc) {
+	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
+	defer cancel()
+	dir := t.TempDir()
+	script := `test ! -e busy && touch busy && echo "$RAFTLOCK_TOKEN" >> log && sleep 0.05 && rm busy`
+	var wg sync.WaitGroup
+	errs := make(chan string, overlapRunners*overlapRounds)
+	for r := range overlapRunners {
+		wg.Add(1)
+		// Exits after its rounds.
+		go func() {
+			defer wg.Done()
+			for i := range overlapRounds {
+				cmd := command(ctx, "lock", "--ttl", "5s", "shared", "--", "sh", "-c", script)
+				cmd.Dir = dir
+				if out, err := cmd.CombinedOutput(); err != nil {
+					errs <- "runner " + strconv.Itoa(r) + " round " + strconv.Itoa(i) + ": " + err.Error() + ": " + string(out)
 				}
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for e := range errs {
-			t.Errorf("raftlock lock: %s", e)
-		}
-		b, err := os.ReadFile(filepath.Join(dir, "log"))
-		if err != nil {
-			t.Fatalf("ReadFile(log) = %v", err)
-		}
-		lines := strings.Fields(string(b))
-		if len(lines) != overlapRunners*overlapRounds {
-			t.Errorf("log has %d tokens; want %d", len(lines), overlapRunners*overlapRounds)
-		}
-		var last uint64
-		for i, l := range lines {
-			tok, err := strconv.ParseUint(l, 10, 64)
-			if err != nil || tok <= last {
-				t.Errorf("token %d in the log is %q (%v); want a number above %d", i, l, err, last)
 			}
-			last = tok
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Errorf("raftlock lock: %s", e)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "log"))
+	if err != nil {
+		t.Fatalf("ReadFile(log) = %v", err)
+	}
+	lines := strings.Fields(string(b))
+	if len(lines) != overlapRunners*overlapRounds {
+		t.Errorf("log has %d tokens; want %d", len(lines), overlapRunners*overlapRounds)
+	}
+	var last uint64
+	for i, l := range lines {
+		tok, err := strconv.ParseUint(l, 10, 64)
+		if err != nil || tok <= last {
+			t.Errorf("token %d in the log is %q (%v); want a number above %d", i, l, err, last)
 		}
-	})
-	t.Run("lease revoked", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
-		defer cancel()
-		cmd := command(ctx, "lock", "--ttl", "3s", "revoked", "--", "sh", "-c", `echo "$$ $RAFTLOCK_LEASE_ID"; exec sleep 60`)
-		line := startWithLine(t, cmd)
-		pgid, lease := pidAndLease(t, line)
-		revoked := time.Now()
-		revoke(t, lc.sdk, lease)
-		err := cmd.Wait()
-		t.Logf("raftlock lock exited %v after its lease was revoked", time.Since(revoked))
-		if got := exitOf(err); got != exitLost {
-			t.Errorf("raftlock lock after its lease was revoked = %d (%v); want %d", got, err, exitLost)
-		}
-		if !groupGone(pgid) {
-			t.Errorf("raftlock lock exited with CMD's process group %d running", pgid)
-		}
-	})
-	t.Run("SIGINT forwarded", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
-		defer cancel()
-		cmd := command(ctx, "lock", "fwd", "--", "sh", "-c", `trap 'exit 9' INT; echo "$$ $RAFTLOCK_LEASE_ID"; while :; do sleep 0.01; done`)
-		startWithLine(t, cmd)
-		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-			t.Fatalf("Signal(SIGINT) = %v", err)
-		}
-		if got := exitOf(cmd.Wait()); got != 9 {
-			t.Errorf("raftlock lock after SIGINT = %d; want CMD's 9", got)
-		}
-		lc.assertFree(t, "fwd")
-	})
+		last = tok
+	}
+}
+
+func testBinaryLeaseRevoked(t *testing.T, lc lockCluster, command commandFunc) {
+	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
+	defer cancel()
+	cmd := command(ctx, "lock", "--ttl", "3s", "revoked", "--", "sh", "-c", `echo "$$ $RAFTLOCK_LEASE_ID"; exec sleep 60`)
+	pgid, lease := pidAndLease(t, startWithLine(t, cmd))
+	revoked := time.Now()
+	revoke(t, lc.sdk, lease)
+	err := cmd.Wait()
+	t.Logf("raftlock lock exited %v after its lease was revoked", time.Since(revoked))
+	if got := exitOf(err); got != exitLost {
+		t.Errorf("raftlock lock after its lease was revoked = %d (%v); want %d", got, err, exitLost)
+	}
+	if !groupGone(pgid) {
+		t.Errorf("raftlock lock exited with CMD's process group %d running", pgid)
+	}
+}
+
+func testBinarySIGINT(t *testing.T, lc lockCluster, command commandFunc) {
+	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
+	defer cancel()
+	cmd := command(ctx, "lock", "fwd", "--", "sh", "-c", `trap 'exit 9' INT; echo "$$ $RAFTLOCK_LEASE_ID"; while :; do sleep 0.01; done`)
+	startWithLine(t, cmd)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatalf("Signal(SIGINT) = %v", err)
+	}
+	if got := exitOf(cmd.Wait()); got != 9 {
+		t.Errorf("raftlock lock after SIGINT = %d; want CMD's 9", got)
+	}
+	lc.assertFree(t, "fwd")
 }
 
 // startWithLine starts cmd and returns the first line it prints; stderr
