@@ -20,7 +20,11 @@ import (
 //
 // Such an operation either took effect before that answer's linearization
 // point or can be linearized right after it with no effect, so its return
-// moves to that answer's return (or its own invocation, if later).
+// moves to that answer's return (or its own invocation, if later). The
+// answer must be in every partition the operation is in, or the model could
+// not see the operation become inert there: a keepalive or revoke (copied
+// into every partition mentioning the lease), or an answer on the same
+// object.
 
 // clipUnknown moves the returns of h's unknown operations (already at
 // +infinity) to the earliest moment the history shows they became inert.
@@ -29,16 +33,32 @@ func clipUnknown(h []porcupine.Operation) {
 		ret   int64
 		token Token
 	}
+	type leaseOn struct {
+		key   objectKey
+		lease LeaseID
+	}
 	held := map[objectKey][]newer{} // holder tokens shown, per object
-	gone := map[LeaseID]int64{}     // earliest answer showing the lease gone
+	gone := map[LeaseID]int64{}     // earliest keepalive or revoke showing the lease gone
+	goneOn := map[leaseOn]int64{}   // earliest acquire or campaign on the object showing it gone
+	earliest := func(at int64, seen bool, t int64) int64 {
+		if !seen || t < at {
+			return t
+		}
+		return at
+	}
 	for _, op := range h {
 		in, out := op.Input.(Input), op.Output.(Output)
 		if out.Status == StatusUnknown {
 			continue
 		}
 		if id, ok := provesGone(in, out); ok {
-			if at, seen := gone[id]; !seen || op.Return < at {
-				gone[id] = op.Return
+			if in.Kind.isLeaseOp() {
+				at, seen := gone[id]
+				gone[id] = earliest(at, seen, op.Return)
+			} else {
+				k := leaseOn{keyOf(in), id}
+				at, seen := goneOn[k]
+				goneOn[k] = earliest(at, seen, op.Return)
 			}
 		}
 		if t := holderTokenShown(in, out); t != 0 {
@@ -60,7 +80,13 @@ func clipUnknown(h []porcupine.Operation) {
 				}
 			}
 		case KindRevoke, KindAcquire, KindCampaign:
-			if g, seen := gone[in.Lease]; seen && in.Lease != 0 {
+			if in.Lease == 0 {
+				break
+			}
+			if g, seen := gone[in.Lease]; seen {
+				at = g
+			}
+			if g, seen := goneOn[leaseOn{keyOf(in), in.Lease}]; seen && in.Kind != KindRevoke && g < at {
 				at = g
 			}
 		}
