@@ -10,6 +10,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"syscall"
@@ -183,5 +184,18 @@ func TestRunHeldEnvironment(t *testing.T) {
 	err = runHeld(cio, []string{"raftlock-no-such-command"}, env, nil, time.Second, nil)
 	if exitCode(err) != exitNotFound {
 		t.Errorf("runHeld(missing command) = %v (exit %d); want exit %d", err, exitCode(err), exitNotFound)
+	}
+}
+
+// TestRunHeldAfterLoss proves a CMD whose lease was lost before it could
+// start is never started.
+func TestRunHeldAfterLoss(t *testing.T) {
+	cio, stdout, _, _ := testIO(nil)
+	lost := make(chan struct{})
+	close(lost)
+	errLease := fmt.Errorf("lock %q %w", "jobs", errLost)
+	err := runHeld(cio, []string{"sh", "-c", "echo started"}, os.Environ(), lost, time.Second, func() error { return errLease })
+	if !errors.Is(err, errLost) || stdout.Len() != 0 {
+		t.Errorf("runHeld after loss = %v, stdout %q; want %v and nothing run", err, stdout, errLease)
 	}
 }

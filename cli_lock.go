@@ -145,8 +145,13 @@ func unlock(ctx context.Context, s *client.Session, m *client.Mutex) error {
 
 // runHeld runs argv with env while lost stays open and returns CMD's
 // status as an error (nil for 0), or lostErr() when lost closed first and
-// CMD was stopped.
+// CMD was stopped (or never started).
 func runHeld(cio cliIO, argv, env []string, lost <-chan struct{}, grace time.Duration, lostErr func() error) error {
+	select {
+	case <-lost:
+		return lostErr() // lost before CMD could start: do not start it
+	default:
+	}
 	ch, err := startChild(argv, env, cio.stdin, cio.stdout, cio.stderr)
 	if err != nil {
 		return err
