@@ -66,7 +66,13 @@ func unknown() Output   { return Output{Status: StatusUnknown} }
 // into the test's temporary directory and names it.
 func check(t *testing.T, h []porcupine.Operation, wantOK bool) Result {
 	t.Helper()
-	res, vis := Check(h, checkTimeout)
+	return checkWith(t, Options{}, h, wantOK)
+}
+
+// checkWith is check under opts.
+func checkWith(t *testing.T, opts Options, h []porcupine.Operation, wantOK bool) Result {
+	t.Helper()
+	res, vis := opts.Check(h, checkTimeout)
 	if res.Linearizable == porcupine.Unknown {
 		t.Fatalf("Check(%d operations) timed out after %v", len(h), checkTimeout)
 	}

@@ -36,15 +36,27 @@ var (
 )
 
 func TestRandomHistories(t *testing.T) {
+	testRandomHistories(t, Options{Fence: FenceHolderOnly})
+}
+
+// TestRandomHistoriesFenceOrNewer runs the same under FenceHolderOrNewer,
+// the reference validating fences of free locks by the newest grant.
+func TestRandomHistoriesFenceOrNewer(t *testing.T) {
+	testRandomHistories(t, Options{Fence: FenceHolderOrNewer})
+}
+
+func testRandomHistories(t *testing.T, opts Options) {
 	seeds := *randomSeeds
 	if testing.Short() {
 		seeds = 8
 	}
 	for seed := range uint64(seeds) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			h := randomHistory(t, seed)
+			ref := newReference()
+			ref.fenceOrNewer = opts.Fence == FenceHolderOrNewer
+			h := randomHistoryOf(t, seed, ref)
 			start := time.Now()
-			res := check(t, h, true)
+			res := checkWith(t, opts, h, true)
 			t.Logf("Check(%d operations, %d partitions) = %s in %v", len(h), res.Partitions, res.Linearizable, time.Since(start))
 			if t.Failed() {
 				t.Logf("replay: go test ./locks/lockmodel -run 'TestRandomHistories/seed=%d$'", seed)
@@ -58,7 +70,7 @@ func TestRandomHistories(t *testing.T) {
 				return
 			}
 			start = time.Now()
-			check(t, bad, false)
+			checkWith(t, opts, bad, false)
 			t.Logf("Check(corrupted) in %v", time.Since(start))
 		})
 	}
@@ -76,12 +88,6 @@ type randomServer interface {
 	finish(wait any) Output
 	// expire ends a lease as the leader's lease clock does, unseen.
 	expire(id LeaseID) bool
-}
-
-// randomHistory runs the clients of one seed against a fresh reference.
-func randomHistory(t *testing.T, seed uint64) []porcupine.Operation {
-	t.Helper()
-	return randomHistoryOf(t, seed, newReference())
 }
 
 // randomHistoryOf runs the clients of one seed against srv.

@@ -11,10 +11,15 @@ import (
 // It keeps a log index like the lock table (one per mutating entry) and hands
 // a freed lock to its first live waiter in the freeing entry.
 type reference struct {
+	// fenceOrNewer selects FenceHolderOrNewer: a fence of a free lock is
+	// valid with a token above every grant of that lock.
+	fenceOrNewer bool
+
 	mu      sync.Mutex
 	index   uint64
 	leases  map[LeaseID]*refLease
 	objects map[objectKey]*refObject
+	newest  map[objectKey]Token // the newest grant of each object
 }
 
 type refLease struct {
@@ -40,7 +45,7 @@ type refWaiter struct {
 }
 
 func newReference() *reference {
-	return &reference{leases: map[LeaseID]*refLease{}, objects: map[objectKey]*refObject{}}
+	return &reference{leases: map[LeaseID]*refLease{}, objects: map[objectKey]*refObject{}, newest: map[objectKey]Token{}}
 }
 
 func (r *reference) next() uint64 {
@@ -92,6 +97,9 @@ func (r *reference) apply(in Input) Output {
 		return Output{Status: StatusOK}
 	case KindFence, KindProclaim:
 		o := r.object(k)
+		if in.Kind == KindFence && r.fenceOrNewer && !o.held && in.Token > r.newest[k] {
+			return Output{Status: StatusOK}
+		}
 		if !o.held || o.token != in.Token {
 			if in.Kind == KindProclaim {
 				return Output{Status: StatusNotLeader}
@@ -140,6 +148,7 @@ func (r *reference) acquire(in Input, w *refWaiter) Output {
 	}
 	if !o.held {
 		*o = refObject{held: true, lease: lease, token: Token(idx), owner: in.Owner, value: in.Value, own: own, waiters: o.waiters}
+		r.newest[k] = Token(idx)
 		return Output{Status: StatusOK, Token: Token(idx), Lease: lease}
 	}
 	if w != nil {
@@ -167,6 +176,7 @@ func (r *reference) free(k objectKey, idx uint64) {
 		}
 		o.held, o.lease, o.token, o.owner, o.value, o.own = true, w.lease, Token(idx), w.in.Owner, w.in.Value, r.leases[w.lease].own
 		w.granted = Token(idx)
+		r.newest[k] = Token(idx)
 		return
 	}
 	*o = refObject{}
