@@ -25,6 +25,8 @@ const (
 	scenarioDeliveriesMax = 1 << 16
 	// scenarioReadysMax bounds the Readys one node hands out in a row.
 	scenarioReadysMax = 1 << 10
+	// scenarioLogBytesMax lets a log line read a whole log at once.
+	scenarioLogBytesMax = 1 << 62
 )
 
 // scenarioConfig is what the nodes command sets for every node.
@@ -110,8 +112,8 @@ func (c *scenarioCluster) start(id NodeID) error {
 		return fmt.Errorf("New(node %d) = %w", id, err)
 	}
 	c.nodes[id] = r
-	c.shown[id] = stateOf(r.Status())
-	return nil
+	c.shown[id], err = stateOf(r)
+	return err
 }
 
 // node returns the live node id, or an error naming it.
@@ -161,27 +163,26 @@ func (c *scenarioCluster) settle(id NodeID) error {
 		}
 		r.Advance(rd)
 	}
-	c.showState(id)
-	return nil
+	return c.showState(id)
 }
 
 // showState prints node id's state line if it changed since last shown.
-func (c *scenarioCluster) showState(id NodeID) {
-	st := c.nodes[id].Status()
-	now := stateOf(st)
-	if now == c.shown[id] {
-		return
+func (c *scenarioCluster) showState(id NodeID) error {
+	now, err := stateOf(c.nodes[id])
+	if err != nil || now == c.shown[id] {
+		return err
 	}
 	c.shown[id] = now
 	c.note(id, "%s", now)
 	if now.role != RoleLeader {
-		return
+		return nil
 	}
 	if prev, ok := c.leaderOf[now.term]; ok && prev != id {
 		c.note(id, "SAFETY: second leader of term %d, after node %d", now.term, prev)
-		return
+		return nil
 	}
 	c.leaderOf[now.term] = id
+	return nil
 }
 
 // checkApplied records that node id applied e and prints a SAFETY line when
@@ -288,14 +289,33 @@ func (c *scenarioCluster) formatCounts() string {
 	return strings.Join(parts, " ")
 }
 
-// logLine prints node id's whole log (entries in runs) with its commit index.
+// logLine prints node id's whole log (entries in runs) with its commit
+// index; a crashed node's log and commit are read from its storage.
 func (c *scenarioCluster) logLine(id NodeID) (string, error) {
-	r, err := c.node(id)
-	if err != nil {
-		return "", err
+	r, ok := c.nodes[id]
+	if !ok {
+		return "", fmt.Errorf("node %d is not in the cluster %v", id, c.ids)
+	}
+	if r == nil {
+		st := c.stores[id]
+		hs, err := st.InitialState()
+		if err != nil {
+			return "", fmt.Errorf("node %d: hard state: %w", id, err)
+		}
+		last, err := st.LastIndex()
+		if err != nil {
+			return "", fmt.Errorf("node %d: last index: %w", id, err)
+		}
+		var ents []Entry
+		if last > 0 {
+			if ents, err = st.Entries(1, last+1, scenarioLogBytesMax); err != nil {
+				return "", fmt.Errorf("node %d: stored log: %w", id, err)
+			}
+		}
+		return fmt.Sprintf("%d: (crashed) commit=%d [%s]", id, hs.Commit, formatEntries(ents)), nil
 	}
 	l := r.log
-	ents, err := l.slice(1, l.lastIndex()+1, 1<<62)
+	ents, err := l.slice(1, l.lastIndex()+1, scenarioLogBytesMax)
 	if err != nil {
 		return "", fmt.Errorf("node %d: log: %w", id, err)
 	}

@@ -264,7 +264,10 @@ func cmdLog(c *scenarioCluster, args []string) error {
 			if _, err := c.node(id); err != nil {
 				return err
 			}
-			hs, _ := c.stores[id].InitialState()
+			hs, err := c.stores[id].InitialState()
+			if err != nil {
+				return fmt.Errorf("log: node %d: %w", id, err)
+			}
 			st := NewMemoryStorage()
 			if err := st.Append(ents); err != nil {
 				return fmt.Errorf("log: node %d: %w", id, err)
@@ -296,7 +299,10 @@ func cmdHardState(c *scenarioCluster, args []string) error {
 		if _, err := c.node(id); err != nil {
 			return err
 		}
-		hs, _ := c.stores[id].InitialState()
+		hs, err := c.stores[id].InitialState()
+		if err != nil {
+			return fmt.Errorf("hardstate: node %d: %w", id, err)
+		}
 		for _, kv := range rest {
 			k, v, _ := strings.Cut(kv, "=")
 			n, err := strconv.ParseUint(v, 10, 64)
@@ -344,7 +350,11 @@ func cmdStatus(c *scenarioCluster, args []string) error {
 			continue
 		}
 		st := r.Status()
-		line := fmt.Sprintf("%d: %s applied=%d", id, stateOf(st), st.Applied)
+		now, err := stateOf(r)
+		if err != nil {
+			return err
+		}
+		line := fmt.Sprintf("%d: %s applied=%d", id, now, st.Applied)
 		if st.Role == RoleLeader {
 			line += fmt.Sprintf(" quorum-active=%v", st.QuorumActive)
 		}

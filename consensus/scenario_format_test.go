@@ -8,7 +8,7 @@ package consensus
 //	2->1 MsgAppResp term=8 index=4 reject hint=4/4
 //	1->2 MsgPreVote term=9 last=11/8
 //	2->1 MsgPreVoteResp term=9 grant
-//	2: follower term=8 vote=1 lead=1 commit=3 last=12
+//	2: follower term=8 vote=1 lead=1 commit=3 last=12/8
 //
 // An entry is index/term, with :"data" when it carries data; a run of
 // data-less entries of one term is lo..hi/term.
@@ -153,21 +153,30 @@ func parseEntries(fields []string) ([]Entry, error) {
 
 // scenarioState is what a state line shows of a node.
 type scenarioState struct {
-	role   Role
-	term   Term
-	vote   NodeID
-	lead   NodeID
-	commit Index
-	last   Index
+	role     Role
+	term     Term
+	vote     NodeID
+	lead     NodeID
+	commit   Index
+	last     Index
+	lastTerm Term
 }
 
-func stateOf(st Status) scenarioState {
-	return scenarioState{role: st.Role, term: st.Term, vote: st.Vote, lead: st.Lead, commit: st.Commit, last: st.LastIndex}
+// stateOf reads r's state line.
+func stateOf(r *Raft) (scenarioState, error) {
+	st := r.Status()
+	lastTerm, err := r.log.lastTerm()
+	if err != nil {
+		return scenarioState{}, fmt.Errorf("node %d: last term: %w", st.ID, err)
+	}
+	return scenarioState{role: st.Role, term: st.Term, vote: st.Vote, lead: st.Lead,
+		commit: st.Commit, last: st.LastIndex, lastTerm: lastTerm}, nil
 }
 
 // String is the state's canonical form, without the node id.
 func (s scenarioState) String() string {
-	return fmt.Sprintf("%s term=%d vote=%d lead=%d commit=%d last=%d", s.role, s.term, s.vote, s.lead, s.commit, s.last)
+	return fmt.Sprintf("%s term=%d vote=%d lead=%d commit=%d last=%d/%d",
+		s.role, s.term, s.vote, s.lead, s.commit, s.last, s.lastTerm)
 }
 
 func TestScenarioFormat(t *testing.T) {

@@ -114,7 +114,8 @@ func cmdDrop(c *scenarioCluster, args []string) error {
 	return nil
 }
 
-// cmdSend delivers a message the script writes, as if a peer had sent it.
+// cmdSend delivers a message the script writes, as if a peer had sent it,
+// and prints the messages the recipient sent in answer (left in flight).
 func cmdSend(c *scenarioCluster, args []string) error {
 	if len(args) < 2 {
 		return fmt.Errorf("send: want from->to, a type and fields, got %q", args)
@@ -135,7 +136,16 @@ func cmdSend(c *scenarioCluster, args []string) error {
 	if _, err := c.node(m.To); err != nil {
 		return err
 	}
-	return c.deliver(m)
+	queued := len(c.queue)
+	if err := c.deliver(m); err != nil {
+		return err
+	}
+	// The answers stay in flight; they are printed here because the
+	// message was the script's, not a node's.
+	for _, a := range c.queue[queued:] {
+		c.printf("  => %s", formatMessage(a))
+	}
+	return nil
 }
 
 // setMessageField sets one field of m from k=v (or the flag "reject").
