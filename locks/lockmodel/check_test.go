@@ -130,3 +130,14 @@ func TestDescribe(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckEmpty(t *testing.T) {
+	res, vis := Check(nil, checkTimeout)
+	if !res.OK() {
+		t.Errorf("Check(nil).OK() = false (%v); want true", res.Err())
+	}
+	path := filepath.Join(t.TempDir(), "empty.html")
+	if err := vis.WriteFile(path); err != nil {
+		t.Errorf("WriteFile(%q) = %v; want nil", path, err)
+	}
+}

@@ -38,9 +38,10 @@
 //     lock table's own tests check it), so the model accepts slightly more.
 //  5. An operation whose outcome is unknown (StatusUnknown: timeout, lost
 //     connection, no response) may take effect at any point after its
-//     invocation or never; Check moves its return to +infinity. A grant of
-//     unknown outcome holds an unknown token, pinned by the first operation that
-//     observes it.
+//     invocation or never; Check moves its return to +infinity, or back to
+//     the first answer that shows it can no longer take effect (clip.go). A
+//     grant of unknown outcome holds an unknown token, pinned by the first
+//     operation that observes it.
 //  6. An acquire or campaign by the lease that already holds the lock (a
 //     retry) may answer with the current token or with lock_held (the lock
 //     table's answer); it creates no new token.
@@ -53,6 +54,16 @@
 // therefore adds n log n checks over the whole history: no index is both a
 // created lease's id and a token, indices follow real time across all
 // objects, and a lease proven gone is never proven alive afterwards.
+//
+// Cost: lease expiry is decided lazily, so each partition keeps one model
+// state and a history without lost answers checks in about linear time
+// (BenchmarkCheck: 4,900 operations in 0.25s, 19,000 in 2.6s). Every
+// operation of unknown outcome that nothing later makes inert (an acquire with
+// a lease that lives on, a release nobody supersedes) can be linearized
+// anywhere after it, and the search grows exponentially with how many such
+// operations overlap: with 6% of answers lost, 1,000 operations check in
+// 30ms, 5,000 may not finish in a minute. Prefer many short histories, or
+// many lock names, to one long one.
 //
 // Locks and elections are separate name spaces. Record one operation per
 // logical request, spanning the client's retries under one request id, and
