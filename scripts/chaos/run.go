@@ -196,6 +196,9 @@ func (r *runState) faultsThenLiveness(ctx context.Context, start time.Time, errc
 		errc <- err
 		return
 	}
+	if ctx.Err() != nil {
+		return // interrupted: drive reports it
+	}
 	r.out.printf("last fault healed; checking liveness")
 	r.live = checkLiveness(ctx, r.c, r.api)
 	r.out.printf("liveness: %s %v", r.live.Note, r.live.Violations)
