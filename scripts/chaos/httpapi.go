@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/raftlock/raftlock/client/wire"
 )
@@ -47,7 +46,7 @@ type api struct {
 func newAPI() *api {
 	tr := &http.Transport{
 		MaxIdleConnsPerHost: IdleConnsPerHost,
-		IdleConnTimeout:     30 * time.Second,
+		IdleConnTimeout:     IdleConnTimeout,
 	}
 	return &api{hc: &http.Client{Transport: tr}}
 }

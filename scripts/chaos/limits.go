@@ -36,6 +36,11 @@ const (
 	StatusTimeout = 500 * time.Millisecond
 	// MonitorInterval is how often the monitor polls every node's status.
 	MonitorInterval = 250 * time.Millisecond
+	// PollInterval is how often the start, liveness and convergence waits
+	// ask the nodes.
+	PollInterval = 100 * time.Millisecond
+	// ModuleRootDepthMax bounds the directories searched upwards for go.mod.
+	ModuleRootDepthMax = 64
 )
 
 // Client requests.
@@ -58,8 +63,13 @@ const (
 	HoldTrustFraction = 0.5
 	// ResponseBytesMax bounds one response body the harness reads.
 	ResponseBytesMax = 1 << 20
-	// IdleConnsPerHost is the HTTP client's pool per node.
+	// IdleConnsPerHost is the HTTP client's pool per node; IdleConnTimeout
+	// how long an idle connection stays in it.
 	IdleConnsPerHost = 64
+	IdleConnTimeout  = 30 * time.Second
+	// SeenTokensMax bounds the recent tokens a client keeps for requests
+	// with stale tokens.
+	SeenTokensMax = 16
 )
 
 // The fault schedule.

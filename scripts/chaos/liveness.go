@@ -9,9 +9,6 @@ import (
 	"github.com/raftlock/raftlock/client/wire"
 )
 
-// pollInterval is how often the liveness checks ask the nodes.
-const pollInterval = 100 * time.Millisecond
-
 // agreedLeader returns the leader every node names, when all answer, all
 // name the same one and it says it leads; ok is false otherwise.
 func agreedLeader(ctx context.Context, c *cluster, a *api) (idx int, cs wire.Cluster, ok bool) {
@@ -33,14 +30,14 @@ func agreedLeader(ctx context.Context, c *cluster, a *api) (idx int, cs wire.Clu
 	return -1, cs, false
 }
 
-// waitFor calls cond every pollInterval until it is true or the deadline
+// waitFor calls cond every PollInterval until it is true or the deadline
 // passes; false then.
 func waitFor(ctx context.Context, deadline time.Time, cond func() bool) bool {
 	for {
 		if cond() {
 			return true
 		}
-		if !sleepCtx(ctx, min(pollInterval, time.Until(deadline))) || time.Now().After(deadline) {
+		if !sleepCtx(ctx, min(PollInterval, time.Until(deadline))) || time.Now().After(deadline) {
 			return cond()
 		}
 	}

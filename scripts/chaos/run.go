@@ -91,7 +91,7 @@ func moduleRoot() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for range 64 {
+	for range ModuleRootDepthMax {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
 			return dir, nil
 		}

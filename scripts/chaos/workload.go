@@ -51,9 +51,6 @@ type worker struct {
 	seen []lockmodel.Token
 }
 
-// seenMax bounds the recent tokens a worker keeps.
-const seenMax = 16
-
 // run issues requests until stop closes (ctx ends only on an interrupt).
 func (w *worker) run(ctx context.Context, stop <-chan struct{}) {
 	for {
@@ -110,7 +107,7 @@ func (w *worker) remember(t lockmodel.Token) {
 	if t == 0 {
 		return
 	}
-	if len(w.seen) >= seenMax {
+	if len(w.seen) >= SeenTokensMax {
 		w.seen = w.seen[1:]
 	}
 	w.seen = append(w.seen, t)
