@@ -1,6 +1,7 @@
 package locks
 
 import (
+	"container/heap"
 	"sort"
 	"strings"
 )
@@ -132,8 +133,9 @@ func (t *Table) Lease(id LeaseID) (LeaseInfo, bool) {
 
 // ListLocks returns the held locks whose names start with prefix and sort
 // after after, in name order, at most limit of them (ListMax when limit is
-// not in [1, ListMax]); more reports that the listing was cut short. It sorts
-// the matching names, so it costs O(n log n) in the table size.
+// not in [1, ListMax]); more reports that the listing was cut short. It scans
+// every name once and keeps the first limit+1 in a bounded heap: O(n log
+// limit) for a table of n locks.
 func (t *Table) ListLocks(prefix, after string, limit int) (infos []LockInfo, more bool) {
 	return t.list(false, prefix, after, limit)
 }
@@ -147,12 +149,20 @@ func (t *Table) list(election bool, prefix, after string, limit int) ([]LockInfo
 	if limit < 1 || limit > ListMax {
 		limit = ListMax
 	}
-	var names []string
+	// first holds the limit+1 smallest matching names seen, largest on top.
+	first := make(nameHeap, 0, limit+1)
 	for name := range t.namespace(election) {
-		if strings.HasPrefix(name, prefix) && name > after {
-			names = append(names, name)
+		if !strings.HasPrefix(name, prefix) || name <= after {
+			continue
+		}
+		if len(first) <= limit {
+			heap.Push(&first, name)
+		} else if name < first[0] {
+			first[0] = name
+			heap.Fix(&first, 0)
 		}
 	}
+	names := []string(first)
 	sort.Strings(names)
 	more := len(names) > limit
 	if more {
@@ -163,6 +173,20 @@ func (t *Table) list(election bool, prefix, after string, limit int) ([]LockInfo
 		infos[i] = t.info(name, election)
 	}
 	return infos, more
+}
+
+// nameHeap is a max-heap of names, for container/heap.
+type nameHeap []string
+
+func (h nameHeap) Len() int           { return len(h) }
+func (h nameHeap) Less(i, j int) bool { return h[i] > h[j] }
+func (h nameHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *nameHeap) Push(x any)        { *h = append(*h, x.(string)) }
+func (h *nameHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // Fence checks a fencing token for lock name: nil when token is the current

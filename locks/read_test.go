@@ -1,6 +1,9 @@
 package locks
 
 import (
+	"fmt"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -116,5 +119,47 @@ func TestLeaseInfoAndModifyIndex(t *testing.T) {
 	}
 	if st := h.tbl.Stats(); st != (Stats{}) {
 		t.Errorf("Stats() = %+v; want empty", st)
+	}
+}
+
+// TestListLocksMatchesSort: the bounded-heap listing equals sorting every
+// matching name and cutting, for many prefixes, cursors and limits.
+func TestListLocksMatchesSort(t *testing.T) {
+	h := newHarness(t)
+	id := h.lease(time.Minute)
+	var names []string
+	for i := 0; i < 300; i++ {
+		name := fmt.Sprintf("%c/%03d", 'a'+i*7%3, (i*37)%1000)
+		names = append(names, name)
+		h.acquire(name, id)
+	}
+	sort.Strings(names)
+	for _, prefix := range []string{"", "a/", "b/0", "z"} {
+		for _, after := range []string{"", "a/500", "b/"} {
+			for _, limit := range []int{1, 2, 7, 100, 0} {
+				var want []string
+				for _, n := range names {
+					if strings.HasPrefix(n, prefix) && n > after {
+						want = append(want, n)
+					}
+				}
+				lim := limit
+				if lim == 0 {
+					lim = ListMax
+				}
+				wantMore := len(want) > lim
+				if wantMore {
+					want = want[:lim]
+				}
+				infos, more := h.tbl.ListLocks(prefix, after, limit)
+				got := make([]string, len(infos))
+				for i, li := range infos {
+					got[i] = li.Name
+				}
+				if strings.Join(got, ",") != strings.Join(want, ",") || more != wantMore {
+					t.Fatalf("ListLocks(%q, %q, %d) = %v, %t; want %v, %t", prefix, after, limit, got, more, want, wantMore)
+				}
+			}
+		}
 	}
 }
