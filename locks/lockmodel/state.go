@@ -18,6 +18,7 @@ func keyOf(in Input) objectKey {
 	return objectKey{election: in.Kind.isElection(), name: in.Name}
 }
 
+// String names the object as the visualization shows it: "lock a".
 func (k objectKey) String() string {
 	if k.election {
 		return "election " + k.name
@@ -289,6 +290,7 @@ func fnvString(h uint64, s string) uint64 {
 	return h
 }
 
+// String describes the state for the visualization.
 func (s *state) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "last=%d", s.last)
