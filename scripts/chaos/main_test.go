@@ -1,3 +1,6 @@
+// The tests of this package prove the verdicts, the link proxy and the
+// schedule without starting raftlock processes; the harness itself runs with
+// scripts/chaos.sh (README.md, "Fault injection").
 package main
 
 import (
