@@ -131,9 +131,13 @@ func TestProperties(t *testing.T) {
 			seeds = append(seeds, uint64(s))
 		}
 	}
+	steps := *propSteps
+	if testing.Short() && *propSeed == 0 {
+		seeds, steps = seeds[:min(len(seeds), 2)], min(steps, 500)
+	}
 	for _, seed := range seeds {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			runProperties(t, seed, *propSteps)
+			runProperties(t, seed, steps)
 		})
 	}
 }
