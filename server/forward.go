@@ -61,7 +61,13 @@ func (n *Node) peerHandler() http.Handler {
 			raft.ServeHTTP(w, r)
 			return
 		}
-		r2 := r.Clone(context.WithValue(r.Context(), forwardedKey, r.Header.Get(HeaderForwardedBy)))
+		// Like the client listener's requests, a forwarded one ends when the
+		// node shuts down (its waits and streams would hold Run up).
+		ctx, cancel := context.WithCancel(context.WithValue(r.Context(), forwardedKey, r.Header.Get(HeaderForwardedBy)))
+		defer cancel()
+		stop := context.AfterFunc(n.clientCtx, cancel)
+		defer stop()
+		r2 := r.Clone(ctx)
 		r2.URL.Path = rest
 		r2.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, PathForwardPrefix)
 		n.api.ServeHTTP(w, r2)

@@ -197,11 +197,24 @@ func (c *procCluster) kill(i int) {
 		return
 	}
 	if err := nd.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		c.t.Errorf("kill %s: %v", nd.name, err)
+		c.t.Errorf("kill %s: %v; its log ends:\n%s", nd.name, err, c.logTail(i))
 	}
 	<-nd.done
 	nd.cmd = nil
 }
+
+// logTail returns the last lines of node i's log, for failure messages.
+func (c *procCluster) logTail(i int) string {
+	b, err := os.ReadFile(filepath.Join(c.dir, c.nodes[i].name+".log"))
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-logTailLines):], "\n")
+}
+
+// logTailLines is how much of a node's log a failure shows.
+const logTailLines = 30
 
 func (c *procCluster) killAll() {
 	for i := range c.nodes {
@@ -222,7 +235,7 @@ func (c *procCluster) terminate(i int) {
 	select {
 	case err := <-nd.done:
 		if err != nil {
-			c.t.Errorf("%s after SIGTERM: %v; want exit 0 (log %s)", nd.name, err, filepath.Join(c.dir, nd.name+".log"))
+			c.t.Errorf("%s after SIGTERM: %v; want exit 0; its log ends:\n%s", nd.name, err, c.logTail(i))
 		}
 	case <-time.After(processTimeout):
 		c.t.Errorf("%s did not exit within %v of SIGTERM", nd.name, processTimeout)
