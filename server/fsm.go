@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"strconv"
 	"sync"
 	"time"
@@ -17,6 +18,11 @@ type StateMachine interface {
 	// Apply applies the command committed at index and returns its result,
 	// which the proposer's Propose returns.
 	Apply(index consensus.Index, data []byte) any
+	// Snapshot writes the whole state as of the last Apply to w.
+	Snapshot(w io.Writer) error
+	// Restore replaces the whole state with the snapshot r holds, reading r
+	// to its end; on error the state is unchanged.
+	Restore(r io.Reader) error
 }
 
 // lockFSM adapts the lock table to the driver: it applies entries, wakes the

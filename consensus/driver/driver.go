@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/raftlock/raftlock/consensus"
+	"github.com/raftlock/raftlock/consensus/snapfile"
 )
 
 // ErrStopped is returned by calls made after the node loop ended.
@@ -32,6 +34,12 @@ type StateMachine interface {
 	// the proposal's future on the node that proposed it. It must be
 	// deterministic and must not block.
 	Apply(index consensus.Index, data []byte) any
+	// Snapshot writes the whole state, as of the last entry applied, to w.
+	// The driver calls it on the node loop, between two Applies.
+	Snapshot(w io.Writer) error
+	// Restore replaces the whole state with the one r holds, reading r to
+	// its end; on error it leaves the state as it was.
+	Restore(r io.Reader) error
 }
 
 // Store is the durable log: the core reads it, the driver writes each Ready to it.
@@ -39,6 +47,13 @@ type Store interface {
 	consensus.Storage
 	// Save persists hs (when not empty) and ents in one fsynced write.
 	Save(hs consensus.HardState, ents []consensus.Entry) error
+	// SetSnapshot records a snapshot taken at meta.Index, whose file is durable.
+	SetSnapshot(meta consensus.SnapshotMeta) error
+	// ApplySnapshot installs a received snapshot, whose file is durable:
+	// every stored entry is dropped and the log restarts after meta.Index.
+	ApplySnapshot(meta consensus.SnapshotMeta) error
+	// Compact drops the stored entries up to and including i.
+	Compact(i consensus.Index) error
 }
 
 // Transport sends messages to peers without blocking.
@@ -62,8 +77,19 @@ type Config struct {
 	MaxMsgBytes     uint64
 	MaxInflightMsgs int
 	// Seed seeds the core's election jitter.
-	Seed   uint64
-	Logger *zap.Logger
+	Seed uint64
+	// Snapshots holds the snapshot files. The node snapshots the state
+	// machine into it every SnapshotEntries applied entries and installs
+	// snapshots the transport received into it. Nil turns snapshots off:
+	// the log is never compacted and a received snapshot stops the node.
+	Snapshots *snapfile.Dir
+	// SnapshotEntries is how many entries are applied between two
+	// snapshots; 0 means SnapshotEntriesDefault.
+	SnapshotEntries uint64
+	// CompactionTailEntries is how many entries before a snapshot the log
+	// keeps for slow followers; 0 means CompactionTailEntriesDefault.
+	CompactionTailEntries uint64
+	Logger                *zap.Logger
 }
 
 type proposal struct {
@@ -128,6 +154,10 @@ type Node struct {
 	readWait  []*pendingRead // confirmed reads waiting for applied >= index
 	nextRead  uint64
 	applied   consensus.Index
+	// snap is the latest snapshot, taken here or installed.
+	snap consensus.SnapshotMeta
+	// snapStats counts snapshots, for tests and metrics.
+	snapStats atomic.Pointer[SnapshotStats]
 
 	status atomic.Pointer[consensus.Status]
 
@@ -150,6 +180,16 @@ func New(cfg Config) (*Node, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
+	if cfg.SnapshotEntries == 0 {
+		cfg.SnapshotEntries = SnapshotEntriesDefault
+	}
+	if cfg.CompactionTailEntries == 0 {
+		cfg.CompactionTailEntries = CompactionTailEntriesDefault
+	}
+	snap, err := restoreAtStart(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	r, err := consensus.New(consensus.Config{
 		ID:              cfg.ID,
 		Voters:          cfg.Voters,
@@ -159,6 +199,7 @@ func New(cfg Config) (*Node, error) {
 		Rand:            rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.ID))),
 		MaxMsgBytes:     cfg.MaxMsgBytes,
 		MaxInflightMsgs: cfg.MaxInflightMsgs,
+		Applied:         snap.Index,
 		Logger:          log,
 	})
 	if err != nil {
@@ -176,7 +217,10 @@ func New(cfg Config) (*Node, error) {
 		readsByID: make(map[uint64]*pendingRead),
 		appliedCh: make(chan struct{}),
 		leaderCh:  make(chan struct{}),
+		applied:   snap.Index,
+		snap:      snap,
 	}
+	n.snapStats.Store(&SnapshotStats{Index: snap.Index})
 	st := r.Status()
 	n.status.Store(&st)
 	return n, nil
@@ -277,8 +321,18 @@ func (n *Node) ReportUnreachable(id consensus.NodeID) {
 	n.Step(consensus.Message{Type: reportUnreachable, From: id, To: n.cfg.ID})
 }
 
-// reportUnreachable is a loop-local pseudo message type, never sent on the wire.
-const reportUnreachable consensus.MessageType = 0
+// ReportSnapshot tells the core how streaming a snapshot to id ended. It is
+// safe to call from any goroutine; it is delivered through the loop.
+func (n *Node) ReportSnapshot(id consensus.NodeID, delivered bool) {
+	n.Step(consensus.Message{Type: reportSnapshot, From: id, To: n.cfg.ID, Reject: !delivered})
+}
+
+// reportUnreachable and reportSnapshot are loop-local pseudo message types,
+// never sent on the wire (MessageType.Valid refuses them).
+const (
+	reportUnreachable consensus.MessageType = 0
+	reportSnapshot    consensus.MessageType = 255
+)
 
 // Run drives the node until ctx is cancelled or persisting fails (a node that
 // cannot write its log must stop). It returns nil on cancellation.
@@ -326,8 +380,12 @@ func (n *Node) drainInputs() {
 }
 
 func (n *Node) step(m consensus.Message) {
-	if m.Type == reportUnreachable {
+	switch m.Type {
+	case reportUnreachable:
 		n.raft.ReportUnreachable(m.From)
+		return
+	case reportSnapshot:
+		n.raft.ReportSnapshot(m.From, !m.Reject)
 		return
 	}
 	if err := n.raft.Step(m); err != nil {
@@ -360,7 +418,13 @@ func (n *Node) read(r readReq) {
 func (n *Node) handleReady() error {
 	for n.raft.HasReady() {
 		rd := n.raft.Ready()
-		// 1. Persist: one fsynced transaction for hard state and entries.
+		// 1. Persist: a received snapshot first, then one fsynced
+		// transaction for hard state and entries.
+		if rd.Snapshot != nil {
+			if err := n.cfg.Store.ApplySnapshot(*rd.Snapshot); err != nil {
+				return fmt.Errorf("driver: install snapshot %d: %w", rd.Snapshot.Index, err)
+			}
+		}
 		if !rd.HardState.IsEmpty() || len(rd.Entries) > 0 {
 			if err := n.cfg.Store.Save(rd.HardState, rd.Entries); err != nil {
 				return fmt.Errorf("driver: persist: %w", err)
@@ -370,11 +434,19 @@ func (n *Node) handleReady() error {
 		if len(rd.Messages) > 0 {
 			n.cfg.Transport.Send(rd.Messages)
 		}
-		// 3. Apply and serve reads.
+		// 3. Restore from the snapshot, apply and serve reads.
+		if rd.Snapshot != nil {
+			if err := n.restore(*rd.Snapshot); err != nil {
+				return err
+			}
+		}
 		n.apply(rd.CommittedEntries)
 		n.collectReads(rd.ReadStates)
 		n.raft.Advance(rd)
 		n.publish(rd.SoftState)
+		if err := n.maybeSnapshot(); err != nil {
+			return err
+		}
 	}
 	n.serveReads()
 	return nil

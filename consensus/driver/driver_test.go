@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/raftlock/raftlock/consensus"
+	"github.com/raftlock/raftlock/consensus/snapfile"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -48,6 +51,29 @@ func (c *counter) Apply(index consensus.Index, data []byte) any {
 	return fmt.Sprintf("%d:%s", index, data)
 }
 
+// Snapshot implements StateMachine: the applied strings, one per line.
+func (c *counter) Snapshot(w io.Writer) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, err := io.WriteString(w, strings.Join(c.applied, "\n"))
+	return err
+}
+
+// Restore implements StateMachine.
+func (c *counter) Restore(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.applied = nil
+	if len(b) > 0 {
+		c.applied = strings.Split(string(b), "\n")
+	}
+	return nil
+}
+
 func (c *counter) snapshot() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -58,6 +84,7 @@ func (c *counter) snapshot() []string {
 type net struct {
 	mu    sync.Mutex
 	nodes map[consensus.NodeID]*Node
+	dirs  map[consensus.NodeID]*snapfile.Dir
 	down  map[consensus.NodeID]bool
 }
 
@@ -71,56 +98,80 @@ func (t netTransport) Send(msgs []consensus.Message) {
 	defer t.net.mu.Unlock()
 	for _, m := range msgs {
 		if t.net.down[t.from] || t.net.down[m.To] {
+			if m.Type == consensus.MsgSnap {
+				t.net.nodes[t.from].ReportSnapshot(m.To, false)
+			}
 			continue
 		}
-		if n := t.net.nodes[m.To]; n != nil {
-			n.Step(m)
+		n := t.net.nodes[m.To]
+		if n == nil {
+			continue
 		}
+		if m.Type == consensus.MsgSnap {
+			// The data goes first, as the real transport streams it.
+			err := copySnapshot(t.net.dirs[t.from], t.net.dirs[m.To], *m.Snapshot)
+			t.net.nodes[t.from].ReportSnapshot(m.To, err == nil)
+			if err != nil {
+				continue
+			}
+		}
+		n.Step(m)
 	}
+}
+
+// copySnapshot streams the snapshot file at meta from one node's dir to another's.
+func copySnapshot(from, to *snapfile.Dir, meta consensus.SnapshotMeta) error {
+	rc, size, err := from.Raw(meta)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return to.Receive(meta, size, rc)
 }
 
 type cluster struct {
+	t      *testing.T
+	voters []consensus.NodeID
 	net    *net
 	nodes  map[consensus.NodeID]*Node
 	fsms   map[consensus.NodeID]*counter
+	stores map[consensus.NodeID]*memStore
 	cancel map[consensus.NodeID]context.CancelFunc
 	errs   map[consensus.NodeID]chan error
+	// snapshotEntries and tailEntries pass to Config; 0 is the default.
+	snapshotEntries, tailEntries uint64
 }
 
 func newCluster(t *testing.T, size int) *cluster {
+	return newSnapshotCluster(t, size, 0, 0)
+}
+
+// newSnapshotCluster starts size nodes that snapshot every snapshotEntries
+// applied entries and keep tailEntries before each snapshot.
+func newSnapshotCluster(t *testing.T, size int, snapshotEntries, tailEntries uint64) *cluster {
 	t.Helper()
 	c := &cluster{
-		net:    &net{nodes: map[consensus.NodeID]*Node{}, down: map[consensus.NodeID]bool{}},
-		nodes:  map[consensus.NodeID]*Node{},
-		fsms:   map[consensus.NodeID]*counter{},
-		cancel: map[consensus.NodeID]context.CancelFunc{},
-		errs:   map[consensus.NodeID]chan error{},
+		t:               t,
+		net:             &net{nodes: map[consensus.NodeID]*Node{}, dirs: map[consensus.NodeID]*snapfile.Dir{}, down: map[consensus.NodeID]bool{}},
+		nodes:           map[consensus.NodeID]*Node{},
+		fsms:            map[consensus.NodeID]*counter{},
+		stores:          map[consensus.NodeID]*memStore{},
+		cancel:          map[consensus.NodeID]context.CancelFunc{},
+		errs:            map[consensus.NodeID]chan error{},
+		snapshotEntries: snapshotEntries,
+		tailEntries:     tailEntries,
 	}
-	var voters []consensus.NodeID
 	for i := 1; i <= size; i++ {
-		voters = append(voters, consensus.NodeID(i))
+		c.voters = append(c.voters, consensus.NodeID(i))
 	}
-	for _, id := range voters {
-		fsm := &counter{}
-		n, err := New(Config{
-			ID: id, Voters: voters,
-			Store:        &memStore{MemoryStorage: consensus.NewMemoryStorage()},
-			Transport:    netTransport{net: c.net, from: id},
-			FSM:          fsm,
-			TickInterval: 5 * time.Millisecond, ElectionTicks: 10, HeartbeatTicks: 1,
-			MaxMsgBytes: 1 << 20, MaxInflightMsgs: 64, Seed: 7,
-		})
+	for _, id := range c.voters {
+		dir, err := snapfile.Open(t.TempDir(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.nodes[id], c.fsms[id] = n, fsm
-		c.net.nodes[id] = n
-	}
-	for id, n := range c.nodes {
-		ctx, cancel := context.WithCancel(context.Background())
-		errc := make(chan error, 1)
-		c.cancel[id], c.errs[id] = cancel, errc
-		go func() { errc <- n.Run(ctx) }() // exits when cancel is called
+		c.net.dirs[id] = dir
+		c.stores[id] = &memStore{MemoryStorage: consensus.NewMemoryStorage()}
+		c.start(id)
 	}
 	t.Cleanup(func() {
 		for id := range c.nodes {
@@ -128,6 +179,33 @@ func newCluster(t *testing.T, size int) *cluster {
 		}
 	})
 	return c
+}
+
+// start creates node id from its store and snapshot dir, with a fresh state
+// machine, and runs it.
+func (c *cluster) start(id consensus.NodeID) {
+	c.t.Helper()
+	fsm := &counter{}
+	n, err := New(Config{
+		ID: id, Voters: c.voters,
+		Store:        c.stores[id],
+		Transport:    netTransport{net: c.net, from: id},
+		FSM:          fsm,
+		TickInterval: 5 * time.Millisecond, ElectionTicks: 10, HeartbeatTicks: 1,
+		MaxMsgBytes: 1 << 20, MaxInflightMsgs: 64, Seed: 7,
+		Snapshots: c.net.dirs[id], SnapshotEntries: c.snapshotEntries, CompactionTailEntries: c.tailEntries,
+	})
+	if err != nil {
+		c.t.Fatalf("New(node %d) = %v; want nil", id, err)
+	}
+	c.nodes[id], c.fsms[id] = n, fsm
+	c.net.mu.Lock()
+	c.net.nodes[id] = n
+	c.net.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	c.cancel[id], c.errs[id] = cancel, errc
+	go func() { errc <- n.Run(ctx) }() // exits when cancel is called
 }
 
 func (c *cluster) stop(t *testing.T, id consensus.NodeID) {

@@ -14,3 +14,14 @@ const (
 	// so a flood of input cannot starve persistence and apply.
 	LoopBatchMax = 1024
 )
+
+// Snapshots and compaction (DESIGN.md §3.5, issue 8).
+const (
+	// SnapshotEntriesDefault is Config.SnapshotEntries when zero: the
+	// entries applied between two snapshots of the state machine.
+	SnapshotEntriesDefault = 10_000
+	// CompactionTailEntriesDefault is Config.CompactionTailEntries when
+	// zero: the entries before a snapshot the log keeps, so a follower a
+	// little behind catches up from the log rather than by a snapshot.
+	CompactionTailEntriesDefault = 5_000
+)

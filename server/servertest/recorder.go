@@ -1,6 +1,9 @@
 package servertest
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
 	"sync"
 
 	"github.com/raftlock/raftlock/consensus"
@@ -29,6 +32,32 @@ func (r *Recorder) Apply(index consensus.Index, data []byte) any {
 	defer r.mu.Unlock()
 	r.applied = append(r.applied, Applied{Index: index, Data: string(data)})
 	return index
+}
+
+// Snapshot implements server.StateMachine: every command applied so far, as JSON.
+func (r *Recorder) Snapshot(w io.Writer) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := json.NewEncoder(w).Encode(r.applied); err != nil {
+		return fmt.Errorf("servertest: snapshot: %w", err)
+	}
+	return nil
+}
+
+// Restore implements server.StateMachine: the commands become the snapshot's.
+func (r *Recorder) Restore(rd io.Reader) error {
+	b, err := io.ReadAll(rd)
+	if err != nil {
+		return fmt.Errorf("servertest: restore: %w", err)
+	}
+	var applied []Applied
+	if err := json.Unmarshal(b, &applied); err != nil {
+		return fmt.Errorf("servertest: restore: %w", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.applied = applied
+	return nil
 }
 
 // Applied returns a copy of every command applied so far, in order.
