@@ -40,6 +40,9 @@ const (
 	// simLivenessTicks bounds the ticks from the heal to a committed proposal
 	// and an answered read.
 	simLivenessTicks = 20 * simElectionTicks
+	// simLivenessTicksMax caps the heal phase while the commit index keeps
+	// rising (a long backlog replicating over a slow network).
+	simLivenessTicksMax = 200 * simElectionTicks
 )
 
 // simBugs are the test-only bugs a run turns on, to prove the checkers catch them.

@@ -129,9 +129,19 @@ func (s *simulator) healAndRecover() error {
 	}
 	healed := s.now
 	deadline := s.now + simLivenessTicks*simUnitsPerTick
+	hardDeadline := s.now + simLivenessTicksMax*simUnitsPerTick
+	var commit Index
 	for s.now <= deadline {
 		if s.probe.committed && s.probe.readAnswered {
 			return nil
+		}
+		// A backlog left by the faults takes time to replicate: while the
+		// commit index keeps rising the cluster is live, so the budget
+		// restarts, up to a hard cap. A stall still fails within
+		// simLivenessTicks.
+		if c := s.maxCommit(); c > commit {
+			commit = c
+			deadline = min(max(deadline, s.now+simLivenessTicks*simUnitsPerTick), hardDeadline)
 		}
 		if err := s.nudgeProbe(); err != nil {
 			return err
@@ -142,6 +152,17 @@ func (s *simulator) healAndRecover() error {
 	}
 	return fmt.Errorf("%w: %d ticks after the heal: proposal committed %v, read answered %v (leader %d)",
 		errLiveness, (s.now-healed)/simUnitsPerTick, s.probe.committed, s.probe.readAnswered, s.leaderIndex()+1)
+}
+
+// maxCommit is the highest commit index of any running node.
+func (s *simulator) maxCommit() Index {
+	var c Index
+	for _, n := range s.nodes {
+		if n.up() {
+			c = max(c, n.raft.Status().Commit)
+		}
+	}
+	return c
 }
 
 // livenessReadPrefix starts the request context of every liveness read; the
