@@ -14,7 +14,8 @@ import (
 //
 //   - release, resign or proclaim with token T on an object: once an answer
 //     shows the object's holder with a token above T, T is never the holder's
-//     token again (tokens only grow);
+//     token again (tokens only grow); nor once a release or resign of T
+//     succeeded, or the lease an answer showed holding T is shown gone;
 //   - revoke of a lease, and acquire or campaign with a lease: once an answer
 //     shows the lease gone, it never comes back.
 //
@@ -37,9 +38,15 @@ func clipUnknown(h []porcupine.Operation) {
 		key   objectKey
 		lease LeaseID
 	}
-	held := map[objectKey][]newer{} // holder tokens shown, per object
-	gone := map[LeaseID]int64{}     // earliest keepalive or revoke showing the lease gone
-	goneOn := map[leaseOn]int64{}   // earliest acquire or campaign on the object showing it gone
+	type tokenOn struct {
+		key   objectKey
+		token Token
+	}
+	freed := map[tokenOn]int64{}     // earliest release or resign of the token that succeeded
+	holders := map[tokenOn]LeaseID{} // the lease an answer showed holding the token
+	held := map[objectKey][]newer{}  // holder tokens shown, per object
+	gone := map[LeaseID]int64{}      // earliest keepalive or revoke showing the lease gone
+	goneOn := map[leaseOn]int64{}    // earliest acquire or campaign on the object showing it gone
 	earliest := func(at int64, seen bool, t int64) int64 {
 		if !seen || t < at {
 			return t
@@ -64,6 +71,14 @@ func clipUnknown(h []porcupine.Operation) {
 		if t := holderTokenShown(in, out); t != 0 {
 			k := keyOf(in)
 			held[k] = append(held[k], newer{ret: op.Return, token: t})
+			if l := holderLeaseShown(in, out); l != 0 {
+				holders[tokenOn{k, t}] = l
+			}
+		}
+		if (in.Kind == KindRelease || in.Kind == KindResign) && out.Status == StatusOK {
+			k := tokenOn{keyOf(in), in.Token}
+			at, seen := freed[k]
+			freed[k] = earliest(at, seen, op.Return)
 		}
 	}
 	for i, op := range h {
@@ -78,6 +93,13 @@ func clipUnknown(h []porcupine.Operation) {
 				if n.token > in.Token && n.ret < at {
 					at = n.ret
 				}
+			}
+			k := tokenOn{keyOf(in), in.Token}
+			if f, seen := freed[k]; seen && f < at {
+				at = f
+			}
+			if g, seen := gone[holders[k]]; seen && holders[k] != 0 && g < at {
+				at = g
 			}
 		case KindRevoke, KindAcquire, KindCampaign:
 			if in.Lease == 0 {
@@ -111,6 +133,25 @@ func holderTokenShown(in Input, out Output) Token {
 		return out.Token
 	case in.Kind == KindRelease || in.Kind == KindResign || in.Kind == KindProclaim:
 		return in.Token
+	}
+	return 0
+}
+
+// holderLeaseShown returns the lease an answer shows holding its object with
+// holderTokenShown's token, or 0.
+func holderLeaseShown(in Input, out Output) LeaseID {
+	switch {
+	case out.Status == StatusLockHeld:
+		return out.Lease
+	case out.Status != StatusOK:
+		return 0
+	case in.Kind == KindAcquire || in.Kind == KindCampaign:
+		if out.Lease != 0 {
+			return out.Lease
+		}
+		return in.Lease
+	case (in.Kind == KindRead || in.Kind == KindLeader) && out.Held:
+		return out.Lease
 	}
 	return 0
 }
