@@ -42,7 +42,7 @@ func BenchmarkCheck(b *testing.B) {
 		perClient int
 		reliable  bool
 	}{
-		{50, false}, {200, false}, {1000, true}, {4000, true},
+		{50, false}, {200, false}, {1000, false}, {1000, true}, {4000, true},
 	}
 	for _, c := range cases {
 		h := benchHistory(randomClients, c.perClient, 1, c.reliable)

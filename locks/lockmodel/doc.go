@@ -57,13 +57,14 @@
 //
 // Cost: lease expiry is decided lazily, so each partition keeps one model
 // state and a history without lost answers checks in about linear time
-// (BenchmarkCheck: 4,900 operations in 0.25s, 19,000 in 2.6s). Every
-// operation of unknown outcome that nothing later makes inert (an acquire with
-// a lease that lives on, a release nobody supersedes) can be linearized
-// anywhere after it, and the search grows exponentially with how many such
-// operations overlap: with 6% of answers lost, 1,000 operations check in
-// 30ms, 5,000 may not finish in a minute. Prefer many short histories, or
-// many lock names, to one long one.
+// (BenchmarkCheck on a loaded 2-CPU machine: 4,900 operations in 0.3s,
+// 19,000 in 3-4s). Every operation of unknown outcome that nothing later makes
+// inert (an acquire with a lease that lives on, a release nobody supersedes)
+// can be linearized anywhere after it, and the search grows exponentially with
+// how many such operations overlap: with 6% of answers lost, 1,000
+// operations check in 5-40ms and 4,900 in 3-11s, and 19,000 did not finish
+// in a minute. Prefer many short histories, or many lock names, to one long
+// one.
 //
 // Locks and elections are separate name spaces. Record one operation per
 // logical request, spanning the client's retries under one request id, and
