@@ -7,35 +7,9 @@ package lockmodel
 
 import (
 	"fmt"
-	"math/rand/v2"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/anishathalye/porcupine"
 )
-
-func benchHistory(clients, perClient int, seed uint64, reliable bool) []porcupine.Operation {
-	srv := newReference()
-	rec := NewRecorder()
-	var wg sync.WaitGroup
-	for c := range clients {
-		wg.Add(1)
-		go func() { // exits after perClient operations
-			defer wg.Done()
-			cl := &randomClient{id: c, srv: srv, rec: rec, rng: rand.New(rand.NewPCG(seed, uint64(c))), tokens: map[objectKey][]Token{}, reliable: reliable}
-			for range perClient {
-				cl.step()
-			}
-		}()
-	}
-	wg.Wait()
-	h, err := rec.History()
-	if err != nil {
-		panic(err)
-	}
-	return h
-}
 
 func BenchmarkCheck(b *testing.B) {
 	cases := []struct {
@@ -45,7 +19,10 @@ func BenchmarkCheck(b *testing.B) {
 		{50, false}, {200, false}, {1000, false}, {1000, true}, {4000, true},
 	}
 	for _, c := range cases {
-		h := benchHistory(randomClients, c.perClient, 1, c.reliable)
+		h, err := Drive(newReference(), DriveConfig{Seed: 1, Clients: randomClients, OpsPerClient: c.perClient, Lossless: c.reliable})
+		if err != nil {
+			b.Fatalf("Drive() error = %v; want nil", err)
+		}
 		b.Run(fmt.Sprintf("ops=%d/lossy=%t", len(h), !c.reliable), func(b *testing.B) {
 			for b.Loop() {
 				res, _ := Check(h, time.Minute)

@@ -25,6 +25,9 @@ func TestLimits(t *testing.T) {
 	if StatesPerStepMax < 1<<2 {
 		t.Errorf("StatesPerStepMax = %d; want >= %d, the subsets of two expiries", StatesPerStepMax, 1<<2)
 	}
+	if DriveClientsMax*DriveOpsPerClientMax > RecorderOperationsMax {
+		t.Errorf("DriveClientsMax*DriveOpsPerClientMax = %d; want <= RecorderOperationsMax %d", DriveClientsMax*DriveOpsPerClientMax, RecorderOperationsMax)
+	}
 	if RecorderOperationsMax < 1 || ViolationsMax < 1 {
 		t.Errorf("RecorderOperationsMax = %d, ViolationsMax = %d; want both >= 1", RecorderOperationsMax, ViolationsMax)
 	}

@@ -14,9 +14,6 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"math/rand/v2"
-	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,11 +25,6 @@ var randomSeeds = flag.Int("lockmodel.seeds", 40, "seeds for TestRandomHistories
 const (
 	randomClients      = 5
 	randomOpsPerClient = 60
-)
-
-var (
-	randomLocks     = []string{"a", "b", "c"}
-	randomElections = []string{"e1", "e2"}
 )
 
 func TestRandomHistories(t *testing.T) {
@@ -76,157 +68,14 @@ func testRandomHistories(t *testing.T, opts Options) {
 	}
 }
 
-// randomServer is what the random clients drive: one sequential
-// implementation of the API behind a mutex.
-type randomServer interface {
-	// apply runs one operation that does not wait.
-	apply(in Input) Output
-	// enqueue starts a waiting acquire or campaign: the answer, or a wait
-	// handle (nil when answered at once) for finish.
-	enqueue(in Input) (Output, any)
-	// finish ends a wait: the grant if it won, else the cancellation's answer.
-	finish(wait any) Output
-	// expire ends a lease as the leader's lease clock does, unseen.
-	expire(id LeaseID) bool
-}
-
-// randomHistoryOf runs the clients of one seed against srv.
-func randomHistoryOf(t *testing.T, seed uint64, srv randomServer) []porcupine.Operation {
+// randomHistoryOf runs the random clients of one seed against srv.
+func randomHistoryOf(t *testing.T, seed uint64, srv Server) []porcupine.Operation {
 	t.Helper()
-	rec := NewRecorder()
-	var wg sync.WaitGroup
-	for c := range randomClients {
-		wg.Add(1)
-		go func() { // exits after randomOpsPerClient operations
-			defer wg.Done()
-			cl := &randomClient{id: c, srv: srv, rec: rec, rng: rand.New(rand.NewPCG(seed, uint64(c))), tokens: map[objectKey][]Token{}}
-			for range randomOpsPerClient {
-				cl.step()
-			}
-		}()
-	}
-	wg.Wait()
-	h, err := rec.History()
+	h, err := Drive(srv, DriveConfig{Seed: seed, Clients: randomClients, OpsPerClient: randomOpsPerClient})
 	if err != nil {
-		t.Fatalf("History() error = %v; want nil", err)
+		t.Fatalf("Drive() error = %v; want nil", err)
 	}
 	return h
-}
-
-// randomClient is one client goroutine's memory: its leases and the tokens
-// it has seen per object.
-type randomClient struct {
-	id  int
-	srv randomServer
-	rec *Recorder
-	// reliable: no request or answer is lost.
-	reliable bool
-	rng      *rand.Rand
-	leases   []LeaseID
-	tokens   map[objectKey][]Token
-}
-
-func (c *randomClient) lease() LeaseID {
-	if len(c.leases) == 0 {
-		return LeaseID(1 + c.rng.IntN(3)) // perhaps someone else's, perhaps none
-	}
-	return c.leases[c.rng.IntN(len(c.leases))]
-}
-
-func (c *randomClient) token(k objectKey) Token {
-	ts := c.tokens[k]
-	if len(ts) == 0 || c.rng.IntN(10) == 0 {
-		return Token(1 + c.rng.IntN(40))
-	}
-	if c.rng.IntN(2) == 0 {
-		return ts[len(ts)-1]
-	}
-	return ts[c.rng.IntN(len(ts))]
-}
-
-func (c *randomClient) learn(in Input, out Output) {
-	if out.Status == StatusOK && in.Kind == KindCreateLease {
-		c.leases = append(c.leases, out.Lease)
-	}
-	if out.Token != 0 && (out.Status == StatusOK || out.Status == StatusLockHeld) {
-		k := keyOf(in)
-		c.tokens[k] = append(c.tokens[k], out.Token)
-	}
-}
-
-// step picks and performs one operation.
-func (c *randomClient) step() {
-	lock := randomLocks[c.rng.IntN(len(randomLocks))]
-	election := randomElections[c.rng.IntN(len(randomElections))]
-	var in Input
-	switch p := c.rng.IntN(100); {
-	case p < 3:
-		c.srv.expire(c.lease()) // the leader's lease clock: clients do not see it
-		return
-	case p < 10 || len(c.leases) == 0:
-		in = createLease()
-	case p < 18:
-		in = keepAlive(c.lease())
-	case p < 21:
-		in = revoke(c.lease())
-	case p < 42:
-		in = acquire(lock, c.lease(), fmt.Sprintf("c%d", c.id))
-		if c.rng.IntN(8) == 0 {
-			in.Lease = 0
-		}
-		in.Wait = c.rng.IntN(3) == 0
-	case p < 56:
-		in = release(lock, c.token(objectKey{name: lock}))
-	case p < 66:
-		in = read(lock)
-	case p < 72:
-		in = fence(lock, c.token(objectKey{name: lock}))
-	case p < 80:
-		in = campaign(election, fmt.Sprintf("c%d-%d", c.id, c.rng.IntN(100)), c.lease())
-		in.Wait = c.rng.IntN(2) == 0
-	case p < 85:
-		in = proclaim(election, c.token(objectKey{election: true, name: election}), fmt.Sprintf("p%d", c.rng.IntN(100)))
-	case p < 90:
-		in = resign(election, c.token(objectKey{election: true, name: election}))
-	default:
-		in = leader(election)
-	}
-	c.perform(in)
-}
-
-// perform records and runs in, sometimes losing the request or its answer.
-func (c *randomClient) perform(in Input) {
-	call := c.rec.Invoke(c.id, in)
-	runtime.Gosched()
-	loss := c.rng.IntN(100)
-	if c.reliable {
-		loss = 100
-	}
-	if loss < 2 {
-		return // lost before the server saw it: never answered
-	}
-	var out Output
-	if in.Wait && (in.Kind == KindAcquire || in.Kind == KindCampaign) {
-		var w any
-		out, w = c.srv.enqueue(in)
-		if w != nil {
-			runtime.Gosched() // the wait: others may free the lock meanwhile
-			runtime.Gosched()
-			out = c.srv.finish(w)
-		}
-	} else {
-		out = c.srv.apply(in)
-	}
-	runtime.Gosched()
-	switch {
-	case loss < 4:
-		return // the answer was lost: never answered
-	case loss < 6:
-		c.rec.Return(call, Output{Status: StatusUnknown}) // a timeout
-		return
-	}
-	c.rec.Return(call, out)
-	c.learn(in, out)
 }
 
 // corruptAfterGrant inserts, right after the earliest answered grant of a

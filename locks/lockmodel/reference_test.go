@@ -62,8 +62,8 @@ func (r *reference) object(k objectKey) *refObject {
 	return o
 }
 
-// apply executes one non-waiting operation.
-func (r *reference) apply(in Input) Output {
+// Apply executes one non-waiting operation.
+func (r *reference) Apply(in Input) Output {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k := keyOf(in)
@@ -207,9 +207,9 @@ func (r *reference) endLease(id LeaseID, idx uint64) {
 	}
 }
 
-// enqueue is the first half of a waiting acquire: it grants or refuses at
+// Enqueue is the first half of a waiting acquire: it grants or refuses at
 // once, or queues the returned waiter.
-func (r *reference) enqueue(in Input) (Output, any) {
+func (r *reference) Enqueue(in Input) (Output, any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	w := &refWaiter{in: in}
@@ -220,9 +220,9 @@ func (r *reference) enqueue(in Input) (Output, any) {
 	return out, w
 }
 
-// finish is the second half: the wait ran out. A grant that won the race is
+// Finish is the second half: the wait ran out. A grant that won the race is
 // the answer; otherwise the wait is cancelled in its own entry.
-func (r *reference) finish(wait any) Output {
+func (r *reference) Finish(wait any) Output {
 	w := wait.(*refWaiter)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -242,14 +242,12 @@ func (r *reference) finish(wait any) Output {
 	return Output{Status: StatusLockHeld, Token: o.token, Lease: o.lease}
 }
 
-// expire ends a lease the way the leader's lease clock does, unseen by
-// clients. It returns false when there is no such lease.
-func (r *reference) expire(id LeaseID) bool {
+// Expire ends a lease the way the leader's lease clock does, unseen by
+// clients.
+func (r *reference) Expire(id LeaseID) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.leases[id] == nil {
-		return false
+	if r.leases[id] != nil {
+		r.endLease(id, r.next())
 	}
-	r.endLease(id, r.next())
-	return true
 }
