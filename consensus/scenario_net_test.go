@@ -6,8 +6,10 @@ package consensus
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // scenarioRoute is a from->to filter; None stands for any node (*).
@@ -285,4 +287,43 @@ func cmdRun(c *scenarioCluster, args []string) error {
 		}
 	}
 	return nil
+}
+
+func TestScenarioArgsAndFilters(t *testing.T) {
+	args, err := splitArgs(`propose 1 "a b" x3 # comment`)
+	if want := []string{"propose", "1", "a b", "x3"}; err != nil || !slices.Equal(args, want) {
+		t.Fatalf("splitArgs = %q, %v; want %q, nil", args, err, want)
+	}
+	vote := Message{Type: MsgVote, From: 1, To: 3}
+	cases := []struct {
+		name   string
+		filter []string
+		want   bool
+	}{
+		{"everything", nil, true},
+		{"route", []string{"1->3"}, true},
+		{"other route", []string{"3->1"}, false},
+		{"any sender", []string{"*->3"}, true},
+		{"any recipient", []string{"1->*"}, true},
+		{"one of two routes", []string{"2->3", "1->3"}, true},
+		{"type", []string{"MsgVote"}, true},
+		{"other type", []string{"MsgApp"}, false},
+		{"route and other type", []string{"1->3", "MsgApp"}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := parseFilter(tc.filter)
+			if err != nil {
+				t.Fatalf("parseFilter(%q) = %v; want nil", tc.filter, err)
+			}
+			if got := f.match(vote); got != tc.want {
+				t.Fatalf("parseFilter(%q).match(1->3 MsgVote) = %v; want %v", tc.filter, got, tc.want)
+			}
+		})
+	}
+	for _, bad := range []string{"1-3", "0->1", "MsgNope"} {
+		if _, err := parseFilter([]string{bad}); err == nil {
+			t.Errorf("parseFilter(%q) = nil error; want one", bad)
+		}
+	}
 }
