@@ -2,7 +2,7 @@
 // lease and election API as a client sees it (DESIGN.md §4 and §5): operations
 // with their inputs and outputs, not the commands inside the log.
 //
-// It owns four things:
+// It owns five things:
 //
 //   - Input and Output: one client operation and its answer, as recorded;
 //   - Model: the sequential specification, nondeterministic where the server
@@ -10,7 +10,9 @@
 //     per election so that checking stays fast;
 //   - Recorder: a thread-safe history recorder for concurrent test clients;
 //   - Check: Porcupine plus cross-partition checks on fencing tokens and lease
-//     lifetimes, with an HTML visualization when a history is rejected.
+//     lifetimes, with an HTML visualization when a history is rejected;
+//   - Drive: random concurrent clients for any sequential Server (the lock
+//     table behind a mutex), recording a history to Check.
 //
 // The semantics it enforces, and the freedoms it allows:
 //
