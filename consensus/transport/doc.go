@@ -16,7 +16,13 @@
 //   - reconnecting with capped exponential backoff and jitter, and the
 //     PeerDown hook when a connection is refused or reset;
 //   - the inbound handler, which bounds and validates every body before any
-//     message reaches the node (malformed: 400, too large: 413; never a panic).
+//     message reaches the node (malformed: 400, too large: 413; never a panic);
+//   - snapshot streams (snapshot.go): an outgoing MsgSnap becomes one POST to
+//     SnapshotPath carrying the message and the snapshot file, read from and
+//     written to the node's SnapshotStore in flow-controlled chunks, never
+//     whole in memory; the receiver hands the MsgSnap to the node only after
+//     the file is stored intact, and the sender reports the outcome
+//     (ReportSnapshot). A MsgSnap in an ordinary batch is refused.
 //
 // It must never block the caller of Send, let one peer delay another, hand the
 // node a message that is not addressed to it from a known peer of its cluster,

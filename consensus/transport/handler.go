@@ -14,7 +14,7 @@ import (
 )
 
 // Handler returns the http.Handler that receives peers' batches at
-// MessagesPath (any other path is 404). It answers 204 once every message was
+// MessagesPath and snapshot streams at SnapshotPath (any other path is 404). It answers 204 once every message was
 // handed to Options.Step; 400 for a body or header it refuses, 413 for a body
 // past BodyBytesMax, 405 and 415 for the wrong method or media type. Nothing
 // of a refused batch reaches Step.
@@ -23,6 +23,10 @@ func (t *Transport) Handler() http.Handler {
 }
 
 func (t *Transport) serveMessages(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == SnapshotPath {
+		t.serveSnapshot(w, r)
+		return
+	}
 	if r.URL.Path != MessagesPath {
 		http.NotFound(w, r)
 		return
@@ -150,6 +154,10 @@ func (t *Transport) validateBatch(from consensus.NodeID, msgs []consensus.Messag
 		m := &msgs[i]
 		if !m.Type.Valid() {
 			return fmt.Errorf("%w: message %d has type %s", ErrMalformed, i, m.Type)
+		}
+		if m.Type == consensus.MsgSnap {
+			// Only a snapshot stream, whose data is stored first, may carry one.
+			return fmt.Errorf("%w: message %d is a MsgSnap outside a snapshot stream", ErrMalformed, i)
 		}
 		if m.To != t.opts.ID {
 			return fmt.Errorf("%w: message %d is to node %d, this is node %d", ErrMalformed, i, m.To, t.opts.ID)

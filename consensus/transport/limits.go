@@ -84,6 +84,21 @@ const (
 	ShutdownTimeout = 5 * time.Second
 )
 
+// Bounds and timing of snapshot streams.
+const (
+	// SnapshotStreamTimeout bounds one snapshot stream, sending or
+	// receiving: a 16 GiB snapshot (snapfile.SnapshotBytesMax) needs about
+	// 30 MB/s to make it.
+	SnapshotStreamTimeout = 10 * time.Minute
+	// SnapshotReceivesMax bounds the snapshot streams a node receives at
+	// once; one leader sends one per follower, so two leave room for a
+	// stream of a deposed leader still finishing.
+	SnapshotReceivesMax = 2
+	// SnapshotMessageBytesMax bounds the MsgSnap that opens a stream: a
+	// message with a snapshot's metadata (up to consensus.VotersMax ids).
+	SnapshotMessageBytesMax = 4 << 10
+)
+
 // messageOverheadBytes approximates an encoded message's bytes besides its
 // entries and context: eleven small fields with their one- or two-byte keys.
 const messageOverheadBytes = 64

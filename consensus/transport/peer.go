@@ -43,6 +43,9 @@ type peer struct {
 	sentBytes   atomic.Uint64
 	dropped     atomic.Uint64
 	failures    atomic.Uint64
+	sentSnaps   atomic.Uint64
+	// snapWG counts the snapshot stream goroutine (at most one).
+	snapWG sync.WaitGroup
 
 	mu       sync.Mutex
 	endpoint string
@@ -50,6 +53,9 @@ type peer struct {
 	queue []consensus.Message
 	// failing is true during reconnect backoff: enqueue drops at once.
 	failing bool
+	// snapBusy is true while a snapshot stream runs; stopped once stop began.
+	snapBusy bool
+	stopped  bool
 }
 
 func newPeer(t *Transport, id consensus.NodeID, endpoint string) *peer {
@@ -126,14 +132,20 @@ func (p *peer) stats() PeerStats {
 		SentBytes:       p.sentBytes.Load(),
 		DroppedMessages: p.dropped.Load(),
 		Failures:        p.failures.Load(),
+		SentSnapshots:   p.sentSnaps.Load(),
 		Failing:         failing,
 	}
 }
 
-// stop cancels the peer's requests and waits for its goroutine.
+// stop cancels the peer's requests and waits for its goroutines.
 func (p *peer) stop() {
 	p.cancel()
+	// No stream starts after this, so Wait below sees every one that did.
+	p.mu.Lock()
+	p.stopped = true
+	p.mu.Unlock()
 	<-p.done
+	p.snapWG.Wait()
 }
 
 // run drains the queue until stop. It is the only goroutine that sends to

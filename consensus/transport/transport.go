@@ -71,6 +71,14 @@ type Options struct {
 	// ClientTLS, when set, is used to reach peers, whose URLs must then be
 	// https. Nil reaches http peers over h2c.
 	ClientTLS *tls.Config
+	// Snapshots, when set, is where snapshot files are read to stream them
+	// to peers and stored when peers stream theirs. Nil refuses inbound
+	// streams and reports every outbound MsgSnap undelivered.
+	Snapshots SnapshotStore
+	// ReportSnapshot, when set, is told how each snapshot stream to a peer
+	// ended (delivered: the peer stored the file and took the MsgSnap). It
+	// is called from the stream's goroutine and must not block.
+	ReportSnapshot func(id consensus.NodeID, delivered bool)
 	// Logger is optional; nil logs nothing.
 	Logger *zap.Logger
 }
@@ -95,6 +103,9 @@ type Transport struct {
 	batchesIn   atomic.Uint64
 	rejected    atomic.Uint64
 	unknownDrop atomic.Uint64
+	snapsIn     atomic.Uint64
+	// snapSlots bounds the snapshot streams received at once.
+	snapSlots chan struct{}
 
 	mu sync.RWMutex
 	// peers are the peers Send routes to and the handler accepts from.
@@ -124,6 +135,8 @@ func New(opts Options) (*Transport, error) {
 		cancel: cancel,
 		closed: make(chan struct{}),
 		peers:  make(map[consensus.NodeID]*peer),
+
+		snapSlots: make(chan struct{}, SnapshotReceivesMax),
 	}
 	t.conns = newConnSet(&net.Dialer{Timeout: DialTimeout})
 	t.h2 = newHTTPTransport(opts.ClientTLS, t.conns)
@@ -222,7 +235,8 @@ func (t *Transport) RemovePeer(id consensus.NodeID) {
 
 // Send queues msgs for their peers and returns at once; it never blocks on the
 // network. A message to an unknown peer, to a peer in reconnect backoff, or to
-// a full queue is dropped, and its peer is reported unreachable. Send keeps
+// a full queue is dropped, and its peer is reported unreachable. A MsgSnap
+// starts a snapshot stream instead (see startSnapshot). Send keeps
 // msgs' Entries and Context until they are encoded: the caller must not modify
 // them afterwards.
 func (t *Transport) Send(msgs []consensus.Message) {
@@ -233,6 +247,10 @@ func (t *Transport) Send(msgs []consensus.Message) {
 		if p == nil {
 			t.unknownDrop.Add(1)
 			t.log.Debug("message to unknown peer dropped", zap.Uint64("peer", uint64(msgs[i].To)))
+			continue
+		}
+		if msgs[i].Type == consensus.MsgSnap {
+			p.startSnapshot(msgs[i])
 			continue
 		}
 		if !p.enqueue(msgs[i]) && !containsID(unreachable, p.id) {
@@ -299,6 +317,8 @@ type PeerStats struct {
 	DroppedMessages uint64
 	// Failures counts failed requests.
 	Failures uint64
+	// SentSnapshots counts snapshot streams the peer stored.
+	SentSnapshots uint64
 	// Failing is true while the peer is in reconnect backoff.
 	Failing bool
 }
@@ -315,6 +335,8 @@ type Stats struct {
 	RejectedRequests uint64
 	// UnknownPeerDrops counts messages Send dropped for want of a peer.
 	UnknownPeerDrops uint64
+	// ReceivedSnapshots counts snapshot streams stored and handed to Step.
+	ReceivedSnapshots uint64
 }
 
 // Stats returns the current counters.
@@ -330,5 +352,6 @@ func (t *Transport) Stats() Stats {
 	st.ReceivedBatches = t.batchesIn.Load()
 	st.RejectedRequests = t.rejected.Load()
 	st.UnknownPeerDrops = t.unknownDrop.Load()
+	st.ReceivedSnapshots = t.snapsIn.Load()
 	return st
 }
