@@ -236,24 +236,22 @@ func (c *scenarioCluster) deliver(m Message) error {
 
 // deliverMatching delivers, in order, every message now in flight that
 // match accepts; the others, and the messages the deliveries cause, stay
-// in flight. It returns how many it delivered.
-func (c *scenarioCluster) deliverMatching(match func(Message) bool) (int, error) {
+// in flight.
+func (c *scenarioCluster) deliverMatching(match func(Message) bool) error {
 	pending := c.queue
 	c.queue = nil
 	var keep []Message
-	n := 0
 	for _, m := range pending {
 		if !match(m) {
 			keep = append(keep, m)
 			continue
 		}
-		n++
 		if err := c.deliver(m); err != nil {
-			return n, err
+			return err
 		}
 	}
 	c.queue = append(keep, c.queue...)
-	return n, nil
+	return nil
 }
 
 // stabilize delivers messages until none is in flight.

@@ -94,8 +94,7 @@ func cmdDeliver(c *scenarioCluster, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.deliverMatching(f.match)
-	return err
+	return c.deliverMatching(f.match)
 }
 
 // cmdDrop loses the matching messages in flight, printing them.
