@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +35,8 @@ type procGrant struct {
 // its token after any number of SIGKILLs.
 type procLoad struct {
 	urls []string
+	// up[i] is set while node i runs (nil: send to any).
+	up   []*atomic.Bool
 	hc   *http.Client
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -47,6 +50,7 @@ func startProcLoad(t *testing.T, c *procCluster) *procLoad {
 	t.Cleanup(l.hc.CloseIdleConnections)
 	for _, nd := range c.nodes {
 		l.urls = append(l.urls, "http://"+nd.clientAddr)
+		l.up = append(l.up, &nd.up)
 	}
 	for i := range procLoadClients {
 		l.wg.Add(1)
@@ -87,7 +91,7 @@ func (l *procLoad) halt() []procGrant {
 func (l *procLoad) send(rng *rand.Rand, method, path, body, key string) (answer, bool) {
 	deadline := time.Now().Add(procLoadDeadline)
 	for time.Now().Before(deadline) {
-		req, err := http.NewRequest(method, l.urls[rng.IntN(len(l.urls))]+path, bytes.NewReader([]byte(body)))
+		req, err := http.NewRequest(method, l.urls[l.pick(rng)]+path, bytes.NewReader([]byte(body)))
 		if err != nil {
 			return answer{}, false
 		}
@@ -107,6 +111,18 @@ func (l *procLoad) send(rng *rand.Rand, method, path, body, key string) (answer,
 		}
 	}
 	return answer{}, false
+}
+
+// pick returns a random node, a running one when there is one.
+func (l *procLoad) pick(rng *rand.Rand) int {
+	start := rng.IntN(len(l.urls))
+	for k := range l.urls {
+		i := (start + k) % len(l.urls)
+		if l.up == nil || l.up[i].Load() {
+			return i
+		}
+	}
+	return start
 }
 
 func doRequest(hc *http.Client, req *http.Request) (answer, error) {

@@ -33,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -107,6 +108,11 @@ type procNode struct {
 
 	cmd  *exec.Cmd
 	done chan error
+	// up is set while the process runs, for the load's goroutines (cmd is
+	// the test goroutine's): clients then rarely dial a dead node, whose
+	// refused dials would churn ephemeral ports that may include the
+	// node's own, which its restart must bind again.
+	up atomic.Bool
 }
 
 // procCluster is a cluster of raftlock processes.
@@ -177,6 +183,7 @@ func (c *procCluster) start(i int) {
 		c.t.Fatalf("start %s: %v", nd.name, err)
 	}
 	nd.cmd, nd.done = cmd, make(chan error, 1)
+	nd.up.Store(true)
 	done := nd.done
 	// Exits when the process exits.
 	go func() { done <- cmd.Wait() }()
@@ -196,6 +203,7 @@ func (c *procCluster) kill(i int) {
 	if nd.cmd == nil {
 		return
 	}
+	nd.up.Store(false)
 	if err := nd.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		c.t.Errorf("kill %s: %v; its log ends:\n%s", nd.name, err, c.logTail(i))
 	}
@@ -229,6 +237,7 @@ func (c *procCluster) terminate(i int) {
 	if nd.cmd == nil {
 		return
 	}
+	nd.up.Store(false)
 	if err := nd.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		c.t.Errorf("SIGTERM %s: %v", nd.name, err)
 	}
