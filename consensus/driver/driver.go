@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	crand "crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -132,7 +133,13 @@ type pendingProposal struct {
 
 // pendingRead is a confirmed or unconfirmed read waiting to be served.
 type pendingRead struct {
-	lead  consensus.NodeID
+	lead consensus.NodeID
+	// term is the Raft term the read was asked in: the core drops every
+	// unconfirmed read when its term changes, so the driver fails them then.
+	term consensus.Term
+	// tick is the loop tick at which it was asked, to give up on reads the
+	// leader dropped without a term change (ReadTimeoutTicks).
+	tick  uint64
 	index consensus.Index // 0 until the core returned its ReadState
 	fut   *future
 }
@@ -153,7 +160,12 @@ type Node struct {
 	readsByID map[uint64]*pendingRead
 	readWait  []*pendingRead // confirmed reads waiting for applied >= index
 	nextRead  uint64
-	applied   consensus.Index
+	// readEpoch prefixes every read context of this incarnation, so a late
+	// answer to a read of a previous process can never match a new read.
+	readEpoch uint64
+	// ticks counts the loop's ticks.
+	ticks   uint64
+	applied consensus.Index
 	// snap is the latest snapshot, taken here or installed.
 	snap consensus.SnapshotMeta
 	// snapStats counts snapshots, for tests and metrics.
@@ -220,6 +232,11 @@ func New(cfg Config) (*Node, error) {
 		applied:   snap.Index,
 		snap:      snap,
 	}
+	var epoch [8]byte
+	if _, err := crand.Read(epoch[:]); err != nil {
+		return nil, fmt.Errorf("driver: read epoch: %w", err)
+	}
+	n.readEpoch = binary.BigEndian.Uint64(epoch[:])
 	n.snapStats.Store(&SnapshotStats{Index: snap.Index})
 	st := r.Status()
 	n.status.Store(&st)
@@ -347,6 +364,8 @@ func (n *Node) Run(ctx context.Context) error {
 			return nil
 		case <-ticker.C:
 			n.raft.Tick()
+			n.ticks++
+			n.expireReads()
 		case m := <-n.inbound:
 			n.step(m)
 		case p := <-n.proposals:
@@ -399,19 +418,41 @@ func (n *Node) propose(p proposal) {
 		p.fut.resolve(nil, err)
 		return
 	}
+	if old, ok := n.pending[index]; ok {
+		// Our own earlier entry at this index was replaced by another
+		// leader's before we led again: that proposal did not take effect.
+		old.fut.resolve(nil, ErrProposalLost)
+	}
 	n.pending[index] = pendingProposal{term: term, fut: p.fut}
 }
+
+// readCtxBytes is the length of a read's request context: epoch and id.
+const readCtxBytes = 16
 
 func (n *Node) read(r readReq) {
 	n.nextRead++
 	id := n.nextRead
-	var rctx [8]byte
-	binary.BigEndian.PutUint64(rctx[:], id)
+	var rctx [readCtxBytes]byte
+	binary.BigEndian.PutUint64(rctx[:8], n.readEpoch)
+	binary.BigEndian.PutUint64(rctx[8:], id)
 	if err := n.raft.ReadIndex(rctx[:]); err != nil {
 		r.fut.resolve(nil, err)
 		return
 	}
-	n.readsByID[id] = &pendingRead{lead: n.raft.Status().Lead, fut: r.fut}
+	st := n.raft.Status()
+	n.readsByID[id] = &pendingRead{lead: st.Lead, term: st.Term, tick: n.ticks, fut: r.fut}
+}
+
+// expireReads fails unconfirmed reads older than ReadTimeoutTicks: the
+// leader may have dropped them (a full read queue, a lost message) without a
+// term change, and their callers may retry at once.
+func (n *Node) expireReads() {
+	for id, pr := range n.readsByID {
+		if n.ticks-pr.tick >= ReadTimeoutTicks(n.cfg.ElectionTicks) {
+			delete(n.readsByID, id)
+			pr.fut.resolve(nil, ErrLeaderChanged)
+		}
+	}
 }
 
 // handleReady carries out every pending Ready per the core's contract.
@@ -473,10 +514,10 @@ func (n *Node) apply(ents []consensus.Entry) {
 
 func (n *Node) collectReads(states []consensus.ReadState) {
 	for _, rs := range states {
-		if len(rs.RequestCtx) != 8 {
+		if len(rs.RequestCtx) != readCtxBytes || binary.BigEndian.Uint64(rs.RequestCtx[:8]) != n.readEpoch {
 			continue
 		}
-		id := binary.BigEndian.Uint64(rs.RequestCtx)
+		id := binary.BigEndian.Uint64(rs.RequestCtx[8:])
 		pr, ok := n.readsByID[id]
 		if !ok {
 			continue
@@ -505,8 +546,8 @@ func (n *Node) serveReads() {
 func (n *Node) publish(ss *consensus.SoftState) {
 	st := n.raft.Status()
 	old := n.status.Swap(&st)
-	if ss != nil {
-		n.onLeaderChange(ss)
+	if ss != nil || st.Term != old.Term {
+		n.failUnconfirmedReads(st)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -520,12 +561,14 @@ func (n *Node) publish(ss *consensus.SoftState) {
 	}
 }
 
-// onLeaderChange fails unconfirmed reads asked of a leader that is gone: the
-// core dropped them, and the reader may retry at once.
-func (n *Node) onLeaderChange(ss *consensus.SoftState) {
-	n.log.Info("leader changed", zap.Uint64("leader", uint64(ss.Lead)), zap.Stringer("role", ss.Role))
+// failUnconfirmedReads fails unconfirmed reads asked of a leader that is
+// gone or asked in an earlier term (the same node re-elected counts: its core
+// dropped them when the term changed); the reader may retry at once.
+func (n *Node) failUnconfirmedReads(st consensus.Status) {
+	n.log.Info("leader or term changed", zap.Uint64("node_id", uint64(n.cfg.ID)),
+		zap.Uint64("leader", uint64(st.Lead)), zap.Stringer("role", st.Role), zap.Uint64("term", uint64(st.Term)))
 	for id, pr := range n.readsByID {
-		if pr.lead != ss.Lead || ss.Role != consensus.RoleLeader && pr.lead == n.cfg.ID {
+		if pr.lead != st.Lead || pr.term != st.Term || (st.Role != consensus.RoleLeader && pr.lead == n.cfg.ID) {
 			delete(n.readsByID, id)
 			pr.fut.resolve(nil, ErrLeaderChanged)
 		}

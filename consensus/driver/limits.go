@@ -25,3 +25,8 @@ const (
 	// little behind catches up from the log rather than by a snapshot.
 	CompactionTailEntriesDefault = 5_000
 )
+
+// ReadTimeoutTicks is how long an unconfirmed linearizable read may wait for
+// the leader's answer before the driver fails it (two election timeouts):
+// past that the leader has dropped it or is gone, and the caller may retry.
+func ReadTimeoutTicks(electionTicks int) uint64 { return 2 * uint64(electionTicks) }
