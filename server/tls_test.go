@@ -117,3 +117,17 @@ func TestClusterOverMutualTLS(t *testing.T) {
 		t.Errorf("POST to the peer port without a client certificate = %d; want a TLS refusal", resp.StatusCode)
 	}
 }
+
+// TestForwardOverMutualTLS proves that a follower forwards client requests
+// to the leader's peer listener over h2 with its client certificate.
+func TestForwardOverMutualTLS(t *testing.T) {
+	ctx := testContext(t)
+	cert, key, ca := writeTestPKI(t, t.TempDir())
+	c := servertest.Start(t, 3, servertest.Options{PeerCertFile: cert, PeerKeyFile: key, PeerTrustedCAFile: ca, Locks: true})
+	leader := waitLeader(t, ctx, c)
+	ac := newAPIClient(t)
+	a := ac.must(ctx, "POST", c.URL((leader+1)%3)+"/v1/locks/tls/acquire", `{"ttl":"10s"}`)
+	if a.Status != http.StatusOK || a.Header.Get("X-Raftlock-Leader") != c.URL(leader) {
+		t.Fatalf("acquire through a follower over mTLS = %d %s (leader %q); want 200 from %s", a.Status, a.Raw, a.Header.Get("X-Raftlock-Leader"), c.URL(leader))
+	}
+}
