@@ -285,5 +285,6 @@ func (r *Raft) ForgetLeader() {
 	r.logger.Info("forgetting the leader", zap.Uint64("term", uint64(r.term)), zap.Uint64("lead", uint64(r.lead)))
 	r.lead = None
 	delay := r.heartbeatTicks + r.rand.IntN(max(1, r.electionTicks/2))
-	r.electionElapsed = max(0, r.randomizedElectionTimeout-delay)
+	// Never later than the campaign already due: only bring it forward.
+	r.electionElapsed = max(r.electionElapsed, r.randomizedElectionTimeout-delay)
 }

@@ -554,3 +554,26 @@ func TestForgetLeader(t *testing.T) {
 		}
 	})
 }
+
+// TestForgetLeaderNeverPostpones: ForgetLeader only brings a campaign
+// forward; a follower one tick from its own election timeout keeps it.
+func TestForgetLeaderNeverPostpones(t *testing.T) {
+	nw := newCoreNet(t, 3)
+	nw.elect(1)
+	nw.cut[1] = true
+	r := nw.nodes[2]
+	for try := 0; try < 10; try++ {
+		if err := r.Step(Message{Type: MsgHeartbeat, From: 1, To: 2, Term: r.term}); err != nil {
+			t.Fatal(err)
+		}
+		rto := r.randomizedElectionTimeout
+		for r.electionElapsed < rto-1 {
+			r.Tick()
+		}
+		left := rto - r.electionElapsed
+		r.ForgetLeader()
+		if after := rto - r.electionElapsed; after > left {
+			t.Fatalf("try %d: ForgetLeader moved the campaign from %d tick(s) away to %d", try, left, after)
+		}
+	}
+}
