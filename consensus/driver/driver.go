@@ -344,11 +344,20 @@ func (n *Node) ReportSnapshot(id consensus.NodeID, delivered bool) {
 	n.Step(consensus.Message{Type: reportSnapshot, From: id, To: n.cfg.ID, Reject: !delivered})
 }
 
-// reportUnreachable and reportSnapshot are loop-local pseudo message types,
-// never sent on the wire (MessageType.Valid refuses them).
+// PeerDown tells the node that the transport saw id's connection reset or
+// refused (fast failover, DESIGN.md §3.2): if id is the leader this node
+// follows, the core forgets it and campaigns after a short delay instead of a
+// full election timeout. Safe from any goroutine; delivered through the loop.
+func (n *Node) PeerDown(id consensus.NodeID) {
+	n.Step(consensus.Message{Type: peerDown, From: id, To: n.cfg.ID})
+}
+
+// reportUnreachable, reportSnapshot and peerDown are loop-local pseudo
+// message types, never sent on the wire (MessageType.Valid refuses them).
 const (
 	reportUnreachable consensus.MessageType = 0
 	reportSnapshot    consensus.MessageType = 255
+	peerDown          consensus.MessageType = 254
 )
 
 // Run drives the node until ctx is cancelled or persisting fails (a node that
@@ -405,6 +414,12 @@ func (n *Node) step(m consensus.Message) {
 		return
 	case reportSnapshot:
 		n.raft.ReportSnapshot(m.From, !m.Reject)
+		return
+	case peerDown:
+		n.raft.ReportUnreachable(m.From)
+		if n.raft.Status().Lead == m.From {
+			n.raft.ForgetLeader()
+		}
 		return
 	}
 	if err := n.raft.Step(m); err != nil {

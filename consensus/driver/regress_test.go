@@ -189,3 +189,19 @@ func TestReadContextNotReusedAfterRestart(t *testing.T) {
 	default:
 	}
 }
+
+// PeerDown of the leader makes a follower forget it (fast failover); of any
+// other peer it changes nothing.
+func TestPeerDownForgetsOnlyTheLeader(t *testing.T) {
+	tr := &capTransport{}
+	n := newTestNode(t, 2, &memStore{MemoryStorage: consensus.NewMemoryStorage()}, tr)
+	stepReady(t, n, consensus.Message{Type: consensus.MsgHeartbeat, From: 1, To: 2, Term: 1})
+	stepReady(t, n, consensus.Message{Type: peerDown, From: 3, To: 2})
+	if got := n.raft.Status().Lead; got != 1 {
+		t.Fatalf("after PeerDown(3) leader = %d; want 1", got)
+	}
+	stepReady(t, n, consensus.Message{Type: peerDown, From: 1, To: 2})
+	if got := n.raft.Status().Lead; got != consensus.None {
+		t.Fatalf("after PeerDown(1) leader = %d; want none", got)
+	}
+}
