@@ -27,6 +27,7 @@ const (
 	DefaultHeartbeatInterval = 100 * time.Millisecond
 	DefaultElectionTimeout   = time.Second
 	DefaultLogLevel          = "info"
+	DefaultSnapshotCount     = 10_000
 	DefaultLogFormat         = "json"
 )
 
@@ -54,6 +55,10 @@ type Config struct {
 	// ElectionTimeout is the election timeout T; followers wait [T, 2T). It is
 	// rounded down to whole heartbeat intervals.
 	ElectionTimeout time.Duration
+	// SnapshotCount is how many applied entries pass between two snapshots
+	// of the lock table (--snapshot-count); after each, the log is compacted
+	// up to CompactionTailEntries before it. 0 means DefaultSnapshotCount.
+	SnapshotCount uint64
 	// LogLevel is debug, info, warn or error; LogFormat is json or console.
 	LogLevel  string
 	LogFormat string
@@ -73,6 +78,7 @@ func DefaultConfig() Config {
 		PeerAddr:          DefaultPeerAddr,
 		HeartbeatInterval: DefaultHeartbeatInterval,
 		ElectionTimeout:   DefaultElectionTimeout,
+		SnapshotCount:     DefaultSnapshotCount,
 		LogLevel:          DefaultLogLevel,
 		LogFormat:         DefaultLogFormat,
 	}
@@ -144,7 +150,18 @@ func (c *Config) validateTiming() error {
 	if ticks := c.ElectionTimeout / c.HeartbeatInterval; ticks > ElectionHeartbeatsMax {
 		return invalidf("election-timeout is %d heartbeat intervals, max %d", ticks, ElectionHeartbeatsMax)
 	}
+	if c.SnapshotCount != 0 && (c.SnapshotCount < SnapshotCountMin || c.SnapshotCount > SnapshotCountMax) {
+		return invalidf("snapshot-count is %d, want within [%d, %d]", c.SnapshotCount, SnapshotCountMin, SnapshotCountMax)
+	}
 	return nil
+}
+
+// snapshotCount is SnapshotCount with the default for 0.
+func (c *Config) snapshotCount() uint64 {
+	if c.SnapshotCount == 0 {
+		return DefaultSnapshotCount
+	}
+	return c.SnapshotCount
 }
 
 func (c *Config) validateTLS() error {

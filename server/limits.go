@@ -26,7 +26,21 @@ const (
 	// ElectionHeartbeatsMax bounds the election timeout in heartbeat intervals
 	// (the core counts it in ticks).
 	ElectionHeartbeatsMax = 1000
+	// SnapshotCountMin is the smallest --snapshot-count: snapshotting the
+	// whole table more often than this costs more than replaying the log.
+	SnapshotCountMin = 100
+	// SnapshotCountMax is the largest --snapshot-count: the log kept between
+	// snapshots, and the replay at start, stay bounded.
+	SnapshotCountMax = 10_000_000
 )
+
+// CompactionTailEntries is how many entries before a snapshot the log keeps
+// (issue 8): a follower behind by less catches up from the log, cheaper than
+// a snapshot of the whole table.
+const CompactionTailEntries = 5_000
+
+// SnapshotDirName is the directory of snapshot files inside the data dir.
+const SnapshotDirName = "snap"
 
 // Limits on the node at run time.
 const (

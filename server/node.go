@@ -20,6 +20,7 @@ import (
 	"github.com/raftlock/raftlock/consensus"
 	"github.com/raftlock/raftlock/consensus/boltstore"
 	"github.com/raftlock/raftlock/consensus/driver"
+	"github.com/raftlock/raftlock/consensus/snapfile"
 	"github.com/raftlock/raftlock/consensus/transport"
 )
 
@@ -53,6 +54,7 @@ type Node struct {
 	members []Member
 
 	store    *countingStore
+	snaps    *snapfile.Dir
 	trans    *transport.Transport
 	drv      *driver.Node
 	clientLn net.Listener
@@ -115,7 +117,8 @@ func New(cfg Config, opts Options) (_ *Node, err error) {
 	return n, nil
 }
 
-// openStore creates the data dir and opens the log in it.
+// openStore creates the data dir and opens the log and the snapshot
+// directory in it.
 func (n *Node) openStore() error {
 	if err := os.MkdirAll(n.cfg.DataDir, DataDirPerm); err != nil {
 		return fmt.Errorf("server: create data dir: %w", err)
@@ -126,6 +129,11 @@ func (n *Node) openStore() error {
 		return fmt.Errorf("server: data dir %s: %w", n.cfg.DataDir, err)
 	}
 	n.store = &countingStore{Store: st}
+	snaps, err := snapfile.Open(filepath.Join(n.cfg.DataDir, SnapshotDirName), n.baseLog.Named("snap"))
+	if err != nil {
+		return fmt.Errorf("server: data dir %s: %w", n.cfg.DataDir, err)
+	}
+	n.snaps = snaps
 	return nil
 }
 
@@ -160,6 +168,8 @@ func (n *Node) wire(opts Options) error {
 		ClusterID:         n.cfg.ClusterID(),
 		Step:              func(m consensus.Message) { drv.Step(m) },
 		ReportUnreachable: func(id consensus.NodeID) { drv.ReportUnreachable(id) },
+		Snapshots:         n.snaps,
+		ReportSnapshot:    func(id consensus.NodeID, delivered bool) { drv.ReportSnapshot(id, delivered) },
 		TLS:               serverTLS,
 		ClientTLS:         clientTLS,
 		Logger:            n.baseLog,
@@ -199,7 +209,12 @@ func (n *Node) wire(opts Options) error {
 		MaxMsgBytes:     MaxMsgBytes,
 		MaxInflightMsgs: MaxInflightMsgs,
 		Seed:            seed,
-		Logger:          n.baseLog,
+		Snapshots:       n.snaps,
+		// Every snapshot-count applied entries; the log keeps a tail for
+		// slow followers.
+		SnapshotEntries:       n.cfg.snapshotCount(),
+		CompactionTailEntries: CompactionTailEntries,
+		Logger:                n.baseLog,
 	})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
@@ -397,6 +412,9 @@ func (n *Node) WaitApplied(ctx context.Context, index consensus.Index) error {
 
 // LeaderChanged returns a channel closed at the next change of leader or role.
 func (n *Node) LeaderChanged() <-chan struct{} { return n.drv.LeaderChanged() }
+
+// SnapshotStats counts the snapshots this node took and installed.
+func (n *Node) SnapshotStats() driver.SnapshotStats { return n.drv.SnapshotStats() }
 
 // StoreStats counts the fsynced writes of the log since New.
 func (n *Node) StoreStats() StoreStats {

@@ -46,6 +46,8 @@ type Options struct {
 	// Locks runs the lock table on every node (the product's state
 	// machine) instead of a Recorder; FSM then returns nil.
 	Locks bool
+	// SnapshotCount is every node's Config.SnapshotCount; 0 is the default.
+	SnapshotCount uint64
 }
 
 // Cluster is N in-process nodes talking real HTTP/2 over loopback, each with
@@ -132,6 +134,7 @@ func Start(tb testing.TB, n int, opts Options) *Cluster {
 		m.Config.PeerCertFile = opts.PeerCertFile
 		m.Config.PeerKeyFile = opts.PeerKeyFile
 		m.Config.PeerTrustedCAFile = opts.PeerTrustedCAFile
+		m.Config.SnapshotCount = opts.SnapshotCount
 		if err := m.Config.Validate(); err != nil {
 			tb.Fatalf("node %s: %v", m.Name, err)
 		}

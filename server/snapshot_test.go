@@ -1,0 +1,58 @@
+package server_test
+
+// These tests prove snapshots and compaction through whole nodes (bbolt log,
+// snapshot files, HTTP/2 transport): a follower that was down while the
+// cluster committed 100,000 entries finds them compacted away on the leader
+// and catches up by a streamed snapshot, ending with the same applied
+// commands; its data dir then holds a snapshot and a log that starts after
+// the compacted prefix.
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/raftlock/raftlock/server"
+	"github.com/raftlock/raftlock/server/servertest"
+)
+
+// snapshotTestTimeout bounds the 100,000-entry test.
+const snapshotTestTimeout = 5 * time.Minute
+
+func TestFollowerDownFor100kEntriesCatchesUpBySnapshot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("100,000 proposals")
+	}
+	// 100,000 proposals take far longer than testTimeout under -race on a
+	// loaded machine; the waits still end on channels.
+	ctx, cancel := context.WithTimeout(context.Background(), snapshotTestTimeout)
+	defer cancel()
+	c := servertest.Start(t, 3, servertest.Options{SnapshotCount: 10_000})
+	leader := waitLeader(t, ctx, c)
+	behind := (leader + 1) % c.Size()
+	propose(t, ctx, c, "first")
+	c.Stop(behind)
+
+	last := proposeMany(t, ctx, c, "m", 100_000, 256)
+	leader = waitLeader(t, ctx, c)
+	first := c.Node(leader).Status()
+	if st := c.Node(leader).SnapshotStats(); st.Taken == 0 {
+		t.Fatalf("leader took no snapshot in 100,000 entries")
+	}
+	c.Restart(behind)
+	if err := c.Node(behind).WaitApplied(ctx, last); err != nil {
+		t.Fatalf("restarted %s: WaitApplied(%d) = %v; applied %d", c.Member(behind).Name, last, err, c.Node(behind).Status().Applied)
+	}
+	st := c.Node(behind).SnapshotStats()
+	if st.Installed == 0 {
+		t.Fatalf("%s installed no snapshot; want it to catch up by one (leader at %d)", c.Member(behind).Name, first.Commit)
+	}
+	waitApplied(t, ctx, c, last)
+	sameApplied(t, c, appliedData(c.FSM(leader)))
+	if got := c.FSM(behind).Len(); got != 100_001 {
+		t.Errorf("%s holds %d commands; want 100001", c.Member(behind).Name, got)
+	}
+	if st.Index <= server.CompactionTailEntries || st.Index > last {
+		t.Errorf("%s installed snapshot %d; want within (%d, %d]", c.Member(behind).Name, st.Index, server.CompactionTailEntries, last)
+	}
+}
