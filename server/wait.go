@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -86,6 +87,9 @@ func (n *Node) awaitGrant(ctx context.Context, cmd locks.Command, lease locks.Le
 			return n.endWait(cmd, lease, false)
 		case <-ctx.Done():
 			done()
+			if n.clientCtx.Err() != nil {
+				return locks.Holder{}, n.waitShutdown(cmd, lease)
+			}
 			_, err := n.endWait(cmd, lease, true)
 			if err == nil {
 				err = ctx.Err()
@@ -100,6 +104,20 @@ func (n *Node) awaitGrant(ctx context.Context, cmd locks.Command, lease locks.Le
 		}
 		done()
 	}
+}
+
+// waitShutdown ends a wait because the node is shutting down: the answer is
+// no_leader, so the client retries elsewhere. A request with an
+// Idempotency-Key keeps its place in the queue (its retry on the next leader
+// finds it, as after a leader change); one without is withdrawn, since
+// nobody can resume it.
+func (n *Node) waitShutdown(cmd locks.Command, lease locks.LeaseID) error {
+	if cmd.RequestID == "" {
+		if _, err := n.endWait(cmd, lease, true); err != nil && !errors.Is(err, locks.ErrLockHeld) {
+			n.log.Debug("wait not withdrawn at shutdown", zap.String("lock", cmd.Name), zap.Error(err))
+		}
+	}
+	return fmt.Errorf("%w: %s is shutting down while %s %q waited; retry with the same %s", consensus.ErrNoLeader, n.self.Name, kindName(cmd.Election), cmd.Name, wire.HeaderIdempotencyKey)
 }
 
 // waitsOn reports whether lease is in info's queue.

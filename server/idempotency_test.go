@@ -1,0 +1,69 @@
+// TestRetryAfterLeaderChange proves exactly-once across a leader change: an
+// acquire answered by the old leader, retried with the same Idempotency-Key
+// on another node after the leader is stopped, gets the first answer (same
+// token and lease) and changes nothing; and a queued acquire whose leader
+// stops answers no_leader, and its retry with the same key on the new leader
+// takes the same place in the queue and is granted when the holder releases.
+package server_test
+
+import (
+	"testing"
+
+	"github.com/raftlock/raftlock/client/wire"
+)
+
+func TestRetryAfterLeaderChange(t *testing.T) {
+	ctx := testContext(t)
+	c, leader := startLocks(t, ctx, 3)
+	ac := newAPIClient(t)
+	key := []string{wire.HeaderIdempotencyKey, "retry-1"}
+	first := ac.must(ctx, "POST", c.URL(leader)+"/v1/locks/r/acquire", `{"ttl":"30s"}`, key...)
+	if first.Status != 200 {
+		t.Fatalf("acquire = %d %s", first.Status, first.Raw)
+	}
+	// A second client queues on the lock with its own key, through the leader.
+	waitKey := []string{wire.HeaderIdempotencyKey, "retry-wait"}
+	queued := make(chan answer, 1)
+	go func() {
+		a, err := ac.do(ctx, "POST", c.URL(leader)+"/v1/locks/r/acquire", `{"ttl":"30s","wait":"1m"}`, waitKey...)
+		if err != nil {
+			a = answer{Status: 503, Body: map[string]any{"error": map[string]any{"code": wire.CodeNoLeader}}}
+		}
+		queued <- a
+	}()
+	waitWaiters(t, ctx, ac, c.URL(leader), "r", 1)
+	c.Stop(leader)
+	if a := <-queued; a.Status != 503 {
+		t.Fatalf("queued acquire when its leader stopped = %d %s; want 503 (or a dropped connection)", a.Status, a.Raw)
+	}
+	next := waitLeader(t, ctx, c)
+	other := (next + 1) % 3
+	if other == leader {
+		other = (next + 2) % 3
+	}
+	var again answer
+	err := waitFor(ctx, func() bool {
+		again = ac.must(ctx, "POST", c.URL(other)+"/v1/locks/r/acquire", `{"ttl":"30s"}`, key...)
+		return again.code() != wire.CodeNoLeader
+	})
+	if err != nil || again.Status != 200 || again.num("token") != first.num("token") || again.num("lease_id") != first.num("lease_id") {
+		t.Fatalf("retry after the leader change = %d %s (%v); want the first answer %s", again.Status, again.Raw, err, first.Raw)
+	}
+	// The waiter retries with its key on the new leader and is granted at
+	// the release.
+	go func() {
+		a, err := ac.do(ctx, "POST", c.URL(next)+"/v1/locks/r/acquire", `{"ttl":"30s","wait":"1m"}`, waitKey...)
+		if err != nil {
+			t.Errorf("retried wait: %v", err)
+		}
+		queued <- a
+	}()
+	got := ac.must(ctx, "GET", c.URL(next)+"/v1/locks/r", nil)
+	if got.num("waiters") != 1 {
+		t.Fatalf("lock after the retries = %s; want one waiter (the retry took no second place)", got.Raw)
+	}
+	ac.must(ctx, "POST", c.URL(next)+"/v1/locks/r/release", map[string]any{"token": first.num("token")})
+	if a := <-queued; a.Status != 200 || a.num("token") <= first.num("token") {
+		t.Fatalf("retried wait after the release = %d %s; want a grant above token %d", a.Status, a.Raw, first.num("token"))
+	}
+}
