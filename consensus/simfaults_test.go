@@ -166,9 +166,26 @@ func (s *simulator) fault() {
 		s.note("network turns " + s.net.weather.name)
 	case r < 86:
 		s.flap()
-	default:
+	case r < 94:
 		s.restartSome()
+	default:
+		s.forgetLeaderSome()
 	}
+}
+
+// forgetLeaderSome tells some followers their leader's connection broke, as
+// the transport's PeerDown does after a crash (fast failover) — but at a
+// random time, so as often as not the leader is alive and well: safety must
+// not depend on the signal being right.
+func (s *simulator) forgetLeaderSome() {
+	var told []NodeID
+	for _, n := range s.nodes {
+		if n.up() && n.raft.Status().Role == RoleFollower && s.rng.IntN(2) == 0 {
+			n.raft.ForgetLeader()
+			told = append(told, n.id)
+		}
+	}
+	s.note(fmt.Sprintf("leader connection lost on nodes %v", told))
 }
 
 // partitionShape names a way of cutting the cluster.
