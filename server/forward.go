@@ -56,6 +56,10 @@ func forwardedBy(ctx context.Context) (string, bool) {
 func (n *Node) peerHandler() http.Handler {
 	raft := n.trans.Handler()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == PathMember {
+			n.serveMember(w, r)
+			return
+		}
 		rest, ok := strings.CutPrefix(r.URL.Path, PathForwardPrefix)
 		if !ok || !strings.HasPrefix(rest, "/") {
 			raft.ServeHTTP(w, r)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -25,6 +26,9 @@ type clusterView struct {
 	self      Member
 	clientURL string
 	members   []Member
+	// others returns the client URLs of other members it can learn, by
+	// name; nil knows none.
+	others func(ctx context.Context) map[string]string
 	// status returns the driver's current Status.
 	status func() consensus.Status
 	log    *zap.Logger
@@ -55,7 +59,8 @@ type MemberStatus struct {
 	// a string because JSON numbers lose precision past 2^53.
 	RaftID  string `json:"raft_id"`
 	PeerURL string `json:"peer_url"`
-	// ClientURL is known for this node only until membership is replicated.
+	// ClientURL is the member's advertised client URL, as it told this node
+	// on the peer listener; empty when it did not answer.
 	ClientURL string `json:"client_url,omitempty"`
 	IsLeader  bool   `json:"is_leader"`
 }
@@ -120,10 +125,14 @@ func (v *clusterView) leadership(st consensus.Status) error {
 }
 
 func (v *clusterView) cluster(c echo.Context) error {
-	return c.JSON(http.StatusOK, v.clusterStatus(v.status()))
+	var others map[string]string
+	if v.others != nil {
+		others = v.others(c.Request().Context())
+	}
+	return c.JSON(http.StatusOK, v.clusterStatus(v.status(), others))
 }
 
-func (v *clusterView) clusterStatus(st consensus.Status) ClusterStatus {
+func (v *clusterView) clusterStatus(st consensus.Status, others map[string]string) ClusterStatus {
 	cs := ClusterStatus{
 		ID:           v.self.Name,
 		Role:         st.Role.String(),
@@ -143,6 +152,8 @@ func (v *clusterView) clusterStatus(st consensus.Status) ClusterStatus {
 		}
 		if m.ID == v.self.ID {
 			ms.ClientURL = v.clientURL
+		} else {
+			ms.ClientURL = others[m.Name]
 		}
 		cs.Members = append(cs.Members, ms)
 	}

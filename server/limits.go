@@ -111,3 +111,13 @@ const (
 // ForwardIdleConnsMax bounds the idle connections a follower keeps to the
 // leader's peer listener for forwarding (HTTP/2 multiplexes on few).
 const ForwardIdleConnsMax = 4
+
+// Discovery of the other members' client URLs (GET /v1/cluster).
+const (
+	// MemberFetchTimeout bounds asking one member for its client URL.
+	MemberFetchTimeout = 500 * time.Millisecond
+	// MemberURLTTL is how long a learned client URL is trusted.
+	MemberURLTTL = time.Minute
+	// MemberInfoBytesMax bounds a member's answer.
+	MemberInfoBytesMax = 4 << 10
+)

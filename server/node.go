@@ -75,6 +75,8 @@ type Node struct {
 	// forward proxies requests to the leader; fwdTransport is its pool.
 	forward      *httputil.ReverseProxy
 	fwdTransport *http.Transport
+	// memberURLs learns the other members' client URLs for /v1/cluster.
+	memberURLs *memberURLs
 	// stopClients cancels the base context of every client request, so
 	// waits, blocking reads and event streams end at shutdown.
 	clientCtx   context.Context
@@ -223,6 +225,7 @@ func (n *Node) wire(opts Options) error {
 	n.metrics = newMetrics(n)
 	n.store.observe = func(d time.Duration) { n.metrics.fsyncSeconds.observe(d.Seconds()) }
 	n.forward, n.fwdTransport = n.newForwarder(clientTLS)
+	n.memberURLs = newMemberURLs(n.fwdTransport)
 	n.echo = n.clientHandler()
 	n.api = n.echo
 	n.clientCtx, n.stopClients = context.WithCancel(context.Background())
@@ -250,6 +253,9 @@ func (n *Node) clientHandler() *echo.Echo {
 		status:          n.drv.Status,
 		log:             n.log,
 		electionTimeout: n.cfg.ElectionTimeout.String(),
+		others: func(ctx context.Context) map[string]string {
+			return n.memberURLs.lookup(ctx, n.members, n.self.Name)
+		},
 	}
 	view.register(e)
 	n.registerAPI(e)

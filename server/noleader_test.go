@@ -64,3 +64,24 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterClientURLs: /v1/cluster on any node lists every member's
+// advertised client URL, learned from the members' peer listeners.
+func TestClusterClientURLs(t *testing.T) {
+	ctx := testContext(t)
+	c, leader := startLocks(t, ctx, 3)
+	ac := newAPIClient(t)
+	a := ac.must(ctx, "GET", c.URL((leader+1)%3)+"/v1/cluster", nil)
+	members, _ := a.Body["members"].([]any)
+	if len(members) != 3 {
+		t.Fatalf("GET /v1/cluster = %s; want 3 members", a.Raw)
+	}
+	for _, m := range members {
+		mm := m.(map[string]any)
+		for i := range c.Size() {
+			if c.Member(i).Name == mm["name"] && mm["client_url"] != c.URL(i) {
+				t.Errorf("member %s client_url = %v; want %s", mm["name"], mm["client_url"], c.URL(i))
+			}
+		}
+	}
+}
