@@ -170,11 +170,15 @@ func (n *Node) wire(opts Options) error {
 		ClusterID:         n.cfg.ClusterID(),
 		Step:              func(m consensus.Message) { drv.Step(m) },
 		ReportUnreachable: func(id consensus.NodeID) { drv.ReportUnreachable(id) },
-		Snapshots:         n.snaps,
-		ReportSnapshot:    func(id consensus.NodeID, delivered bool) { drv.ReportSnapshot(id, delivered) },
-		TLS:               serverTLS,
-		ClientTLS:         clientTLS,
-		Logger:            n.baseLog,
+		// Fast failover: a reset or refused connection to our leader makes
+		// this follower campaign after a short delay instead of a full
+		// election timeout; pre-vote keeps a wrong call harmless.
+		PeerDown:       func(id consensus.NodeID) { drv.PeerDown(id) },
+		Snapshots:      n.snaps,
+		ReportSnapshot: func(id consensus.NodeID, delivered bool) { drv.ReportSnapshot(id, delivered) },
+		TLS:            serverTLS,
+		ClientTLS:      clientTLS,
+		Logger:         n.baseLog,
 	})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
