@@ -66,6 +66,8 @@ type simNode struct {
 	pausedUntil simTime
 	// unreachable collects the peers a Ready's messages could not reach.
 	unreachable []NodeID
+	// snap is the node's snapshot state (simsnap_test.go).
+	snap simSnap
 }
 
 func (n *simNode) up() bool { return n.raft != nil }
@@ -86,7 +88,7 @@ func (s *simulator) start(n *simNode) error {
 	cfg := Config{
 		ID:              n.id,
 		Voters:          s.voters,
-		Storage:         n.storage,
+		Storage:         simSnapStorage{n},
 		ElectionTicks:   simElectionTicks,
 		HeartbeatTicks:  s.plan.heartbeatTicks,
 		Rand:            rand.New(rand.NewPCG(s.rng.Uint64(), s.rng.Uint64())),
@@ -94,12 +96,14 @@ func (s *simulator) start(n *simNode) error {
 		MaxInflightMsgs: s.plan.maxInflight,
 	}
 	s.cfg.bugs.apply(&cfg)
+	// The state machine restarts from the node's latest snapshot.
+	cfg.Applied = n.snap.meta.Index
 	r, err := New(cfg)
 	if err != nil {
 		return fmt.Errorf("New(node %d, incarnation %d) = %w; want a core", n.id, n.incarnation, err)
 	}
 	n.raft = r
-	n.applied = 0
+	n.applied = cfg.Applied
 	n.pausedUntil = 0
 	n.soft = SoftState{}
 	return s.drain(n)
@@ -137,6 +141,7 @@ func (s *simulator) drain(n *simNode) error {
 			}
 		}
 		n.unreachable = n.unreachable[:0]
+		n.reportSnapshots()
 	}
 	return nil
 }
@@ -186,12 +191,15 @@ func (s *simulator) handleReady(n *simNode, rd Ready) error {
 		return err
 	}
 	n.raft.Advance(rd)
-	return nil
+	return s.maybeSnapshot(n)
 }
 
 // persist is step 1 of the driver contract: one atomic write of the hard
 // state and entries.
 func (s *simulator) persist(n *simNode, rd Ready) error {
+	if err := s.installSnapshot(n, rd); err != nil {
+		return err
+	}
 	if !rd.HardState.IsEmpty() {
 		if err := checkHardState(n, rd.HardState); err != nil {
 			return err
@@ -271,9 +279,11 @@ func (s *simulator) sendAll(n *simNode, msgs []Message) error {
 		if m.From != n.id || m.To == n.id || m.To == None || int(m.To) > len(s.nodes) {
 			return fmt.Errorf("node %d sent %v from %d to %d", n.id, m.Type, m.From, m.To)
 		}
-		if !s.nodes[m.To-1].up() || !s.net.send(m, s.now) {
+		sent := s.nodes[m.To-1].up() && s.net.send(m, s.now)
+		if !sent {
 			n.unreachable = append(n.unreachable, m.To)
 		}
+		n.noteSnapshotSent(m, sent)
 	}
 	return nil
 }
