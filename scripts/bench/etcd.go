@@ -35,7 +35,7 @@ func etcdCluster(bin, dir string, portBase int) *cluster {
 			"--initial-cluster-state", "new", "--initial-cluster-token", "raftlock-bench",
 			"--heartbeat-interval", fmt.Sprint(heartbeatInterval.Milliseconds()),
 			"--election-timeout", fmt.Sprint(electionTimeout.Milliseconds()),
-			"--logger", "zap", "--log-level", "warn",
+			"--logger", "zap", "--log-level", "info",
 		}
 		c.procs = append(c.procs, &proc{
 			name: fmt.Sprintf("etcd e%d", i+1), bin: bin, args: args,

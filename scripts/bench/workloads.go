@@ -106,24 +106,14 @@ func keepalives(n int, ttl time.Duration, out func(format string, args ...any)) 
 	}
 	w.after = func(ctx context.Context, t target) string {
 		st := states[t.name()]
-		alive := 0
-		ka, closeFn, err := t.keepaliver(ctx)
-		if err != nil {
-			return fmt.Sprintf("final check failed: %v", err)
-		}
-		for _, id := range st.ids {
-			if ok, err := ka(ctx, id); ok && err == nil {
-				alive++
-			}
-		}
-		cerr := closeFn()
+		alive, cerr := countAlive(ctx, t, st.ids)
 		failed, rerr := parallel(ctx, len(st.ids), func(ctx context.Context, i int) error {
 			return t.revokeLease(ctx, st.ids[i])
 		})
 		note := fmt.Sprintf("%d/%d leases alive at the end; %d lost during the runs, %d of them spuriously (renewed less than %v before)",
 			alive, len(st.ids), st.lost.Load(), st.spurious.Load(), ttl)
 		if err := errors.Join(cerr, rerr); err != nil {
-			note += fmt.Sprintf("; cleanup: %d revokes failed: %v", failed, err)
+			note += fmt.Sprintf("; final check or cleanup failed (%d revokes failed): %v", failed, err)
 		}
 		return note
 	}
@@ -147,4 +137,27 @@ func (st *keepaliveState) renew(ctx context.Context, ka func(context.Context, ui
 	}
 	st.lastAck[i].Store(sent.UnixNano())
 	return nil
+}
+
+// countAlive renews every lease once, leaseClients streams at a time, and
+// returns how many were alive.
+func countAlive(ctx context.Context, t target, ids []uint64) (int, error) {
+	var alive atomic.Int64
+	_, err := parallel(ctx, leaseClients, func(ctx context.Context, w int) error {
+		ka, closeFn, err := t.keepaliver(ctx)
+		if err != nil {
+			return err
+		}
+		for i := w; i < len(ids); i += leaseClients {
+			ok, err := ka(ctx, ids[i])
+			if err != nil {
+				return errors.Join(err, closeFn())
+			}
+			if ok {
+				alive.Add(1)
+			}
+		}
+		return closeFn()
+	})
+	return int(alive.Load()), err
 }
