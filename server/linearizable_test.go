@@ -1,6 +1,7 @@
 // TestLinearizableUnderLeaderKills runs 32 concurrent HTTP clients on four
-// locks through random nodes of a 3-node cluster while the leader is stopped
-// and restarted twice. Each logical request keeps one Idempotency-Key over
+// locks and two elections (acquire with and without a lease, release, read,
+// fence, create lease, keepalive, campaign, leader, resign) through random
+// nodes of a 3-node cluster while the leader is stopped and restarted twice. Each logical request keeps one Idempotency-Key over
 // its retries (503, refused connections) and is recorded once; a request
 // that never got an answer is of unknown outcome. The history must be
 // linearizable under locks/lockmodel (with the lock table's fence rule), and
@@ -52,7 +53,7 @@ func TestLinearizableUnderLeaderKills(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lc := &linClient{id: i, c: c, ac: ac, rec: rec, rng: rand.New(rand.NewPCG(uint64(i), 7)), held: map[string]lockmodel.Token{}}
+			lc := &linClient{id: i, c: c, ac: ac, rec: rec, rng: rand.New(rand.NewPCG(uint64(i), 7)), held: map[string]lockmodel.Token{}, terms: map[string]lockmodel.Token{}}
 			for runCtx.Err() == nil {
 				lc.step(ctx)
 				ops.Add(1)
@@ -125,6 +126,10 @@ type linClient struct {
 	rng  *rand.Rand
 	held map[string]lockmodel.Token
 	seq  int
+	// lease is a lease this client created (0: none); terms are the
+	// elections it leads.
+	lease lockmodel.LeaseID
+	terms map[string]lockmodel.Token
 }
 
 // step runs one random operation on a random lock.
@@ -133,6 +138,10 @@ func (lc *linClient) step(ctx context.Context) {
 	path := "/v1/locks/" + name
 	lc.seq++
 	key := fmt.Sprintf("c%d-%d", lc.id, lc.seq)
+	if r := lc.rng.IntN(10); r < 3 {
+		lc.leaseOrElectionStep(ctx, key)
+		return
+	}
 	switch r := lc.rng.IntN(10); {
 	case r < 4:
 		wait := lc.rng.IntN(2) == 0
@@ -141,6 +150,11 @@ func (lc *linClient) step(ctx context.Context) {
 			body["wait"] = "300ms"
 		}
 		in := lockmodel.Input{Kind: lockmodel.KindAcquire, Name: name, TTL: 3 * time.Second, Owner: fmt.Sprintf("c%d", lc.id), Wait: wait}
+		if lc.lease != 0 && lc.rng.IntN(2) == 0 {
+			delete(body, "ttl")
+			body["lease_id"] = lc.lease
+			in.Lease, in.TTL = lc.lease, 0
+		}
 		call := lc.rec.Invoke(lc.id, in)
 		a, ok := lc.send(ctx, "POST", path+"/acquire", body, key)
 		out := lockmodel.Output{Status: status(a, ok)}
@@ -222,4 +236,66 @@ func (lc *linClient) send(ctx context.Context, method, path string, body any, ke
 		}
 	}
 	return answer{}, false
+}
+
+// leaseOrElectionStep runs one lease or election operation: create a lease,
+// keep it alive, campaign, read or resign an election.
+func (lc *linClient) leaseOrElectionStep(ctx context.Context, key string) {
+	name := fmt.Sprintf("linel%d", lc.rng.IntN(2))
+	path := "/v1/elections/" + name
+	switch r := lc.rng.IntN(5); {
+	case r == 0 && lc.lease == 0:
+		call := lc.rec.Invoke(lc.id, lockmodel.Input{Kind: lockmodel.KindCreateLease, TTL: 3 * time.Second})
+		a, ok := lc.send(ctx, "POST", "/v1/leases", `{"ttl":"3s"}`, key)
+		out := lockmodel.Output{Status: status(a, ok)}
+		if out.Status == lockmodel.StatusOK {
+			out.Lease = lockmodel.LeaseID(a.num("lease_id"))
+			lc.lease = out.Lease
+		}
+		lc.rec.Return(call, out)
+	case r <= 1 && lc.lease != 0:
+		call := lc.rec.Invoke(lc.id, lockmodel.Input{Kind: lockmodel.KindKeepAlive, Lease: lc.lease})
+		a, ok := lc.send(ctx, "POST", fmt.Sprintf("/v1/leases/%d/keepalive", lc.lease), nil, "")
+		out := lockmodel.Output{Status: status(a, ok)}
+		if out.Status == lockmodel.StatusNotFound {
+			lc.lease = 0
+		}
+		lc.rec.Return(call, out)
+	case r == 2:
+		value := fmt.Sprintf("c%d", lc.id)
+		call := lc.rec.Invoke(lc.id, lockmodel.Input{Kind: lockmodel.KindCampaign, Name: name, Value: value, TTL: 3 * time.Second})
+		a, ok := lc.send(ctx, "POST", path+"/campaign", map[string]any{"value": value, "ttl": "3s"}, key)
+		out := lockmodel.Output{Status: status(a, ok)}
+		switch out.Status {
+		case lockmodel.StatusOK:
+			out.Token, out.Lease = lockmodel.Token(a.num("term")), lockmodel.LeaseID(a.num("lease_id"))
+			lc.terms[name] = out.Token
+		case lockmodel.StatusLockHeld:
+			if h, _ := a.Body["error"].(map[string]any)["holder"].(map[string]any); h != nil {
+				out.Token = lockmodel.Token(h["token"].(float64))
+				out.Lease = lockmodel.LeaseID(h["lease_id"].(float64))
+			}
+		}
+		lc.rec.Return(call, out)
+	case r == 3:
+		call := lc.rec.Invoke(lc.id, lockmodel.Input{Kind: lockmodel.KindLeader, Name: name})
+		a, ok := lc.send(ctx, "GET", path, nil, "")
+		out := lockmodel.Output{Status: status(a, ok)}
+		if ld, _ := a.Body["leader"].(map[string]any); out.Status == lockmodel.StatusOK && ld != nil {
+			out.Held = true
+			out.Token = lockmodel.Token(ld["term"].(float64))
+			out.Lease = lockmodel.LeaseID(ld["lease_id"].(float64))
+			out.Value, _ = ld["value"].(string)
+		}
+		lc.rec.Return(call, out)
+	default:
+		term, ok := lc.terms[name]
+		if !ok {
+			term = lockmodel.Token(1 + lc.rng.IntN(50))
+		}
+		delete(lc.terms, name)
+		call := lc.rec.Invoke(lc.id, lockmodel.Input{Kind: lockmodel.KindResign, Name: name, Token: term})
+		a, ok := lc.send(ctx, "POST", path+"/resign", map[string]any{"term": term}, key)
+		lc.rec.Return(call, lockmodel.Output{Status: status(a, ok)})
+	}
 }
