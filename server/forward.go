@@ -169,3 +169,17 @@ func findMemberID(members []Member, id consensus.NodeID) (Member, bool) {
 	}
 	return Member{}, false
 }
+
+// shutdownAnswers turns the errors of requests cut short by this node's
+// shutdown (their context cancelled) into no_leader: the client retries on
+// another node, where the request (with its Idempotency-Key) is safe to
+// repeat. A client that went away itself gets the timeout nobody reads.
+func (n *Node) shutdownAnswers(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		if err != nil && errors.Is(err, context.Canceled) && n.clientCtx.Err() != nil {
+			return fmt.Errorf("%w: %s is shutting down: %v", consensus.ErrNoLeader, n.self.Name, err)
+		}
+		return err
+	}
+}

@@ -249,7 +249,7 @@ func (n *Node) clientHandler() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = httpErrorHandler(n.log)
-	e.Use(n.metrics.observe(n.log))
+	e.Use(n.metrics.observe(n.log), n.shutdownAnswers)
 	view := &clusterView{
 		self:            n.self,
 		clientURL:       n.cfg.AdvertiseClientURL,
