@@ -124,6 +124,19 @@ func (p *tcpProxy) Blackhole() {
 	p.blackholed = true
 }
 
+// Reset closes every current connection (both sides see it end) and
+// forwards again from now on, as when a broken path heals.
+func (p *tcpProxy) Reset() {
+	p.mu.Lock()
+	conns := p.conns
+	p.conns = nil
+	p.blackholed = false
+	p.mu.Unlock()
+	for _, c := range conns {
+		_ = c.Close()
+	}
+}
+
 // Close stops accepting, closes every connection and waits for the copiers.
 func (p *tcpProxy) Close() {
 	p.mu.Lock()
