@@ -164,8 +164,19 @@ type Node struct {
 	// answer to a read of a previous process can never match a new read.
 	readEpoch uint64
 	// ticks counts the loop's ticks.
-	ticks   uint64
+	ticks uint64
+	// applied is the last entry the state machine applied; the core may be
+	// ahead while entries wait in backlog.
 	applied consensus.Index
+	// snapping is the snapshot being written on its own goroutine (nil
+	// when none); backlog holds the committed entries that arrived
+	// meanwhile, applied once it is done.
+	snapping *snapJob
+	backlog  []consensus.Entry
+	snapDone chan snapResult
+	// lastSnapEnd and lastSnapTook pace snapshots (SnapshotDutyFactor).
+	lastSnapEnd  time.Time
+	lastSnapTook time.Duration
 	// snap is the latest snapshot, taken here or installed.
 	snap consensus.SnapshotMeta
 	// snapStats counts snapshots, for tests and metrics.
@@ -231,6 +242,7 @@ func New(cfg Config) (*Node, error) {
 		leaderCh:  make(chan struct{}),
 		applied:   snap.Index,
 		snap:      snap,
+		snapDone:  make(chan snapResult, 1),
 	}
 	var epoch [8]byte
 	if _, err := crand.Read(epoch[:]); err != nil {
@@ -365,6 +377,9 @@ const (
 func (n *Node) Run(ctx context.Context) error {
 	defer close(n.stopped)
 	defer n.failAll(ErrStopped)
+	// The snapshot goroutine ends on its own; the node waits for it so no
+	// file is being written after Run returns.
+	defer n.abandonSnapshot()
 	ticker := time.NewTicker(n.cfg.TickInterval)
 	defer ticker.Stop()
 	for {
@@ -381,6 +396,11 @@ func (n *Node) Run(ctx context.Context) error {
 			n.propose(p)
 		case r := <-n.reads:
 			n.read(r)
+		case res := <-n.snapDone:
+			if err := n.finishSnapshot(res); err != nil {
+				n.log.Error("node loop stopped", zap.Error(err))
+				return err
+			}
 		}
 		n.drainInputs()
 		if err := n.handleReady(); err != nil {
@@ -509,6 +529,16 @@ func (n *Node) handleReady() error {
 }
 
 func (n *Node) apply(ents []consensus.Entry) {
+	if n.snapping != nil || len(n.backlog) > 0 {
+		// The state machine is being snapshotted: its entries wait.
+		n.backlog = append(n.backlog, ents...)
+		return
+	}
+	n.applyNow(ents)
+}
+
+// applyNow applies ents to the state machine and resolves their proposals.
+func (n *Node) applyNow(ents []consensus.Entry) {
 	for i := range ents {
 		e := &ents[i]
 		var result any
@@ -560,6 +590,8 @@ func (n *Node) serveReads() {
 // publish makes the loop's state visible to other goroutines and wakes waiters.
 func (n *Node) publish(ss *consensus.SoftState) {
 	st := n.raft.Status()
+	// What the state machine holds, not what the core handed out.
+	st.Applied = n.applied
 	old := n.status.Swap(&st)
 	if ss != nil || st.Term != old.Term {
 		n.failUnconfirmedReads(st)

@@ -24,6 +24,12 @@ const (
 	// zero: the entries before a snapshot the log keeps, so a follower a
 	// little behind catches up from the log rather than by a snapshot.
 	CompactionTailEntriesDefault = 5_000
+	// SnapshotDutyFactor paces snapshots of a large state machine: a new one
+	// starts only after this many times the last one's duration has passed
+	// since it ended, so snapshotting takes at most about a tenth of the
+	// time (applying waits while one is written), however often
+	// SnapshotEntries entries are applied.
+	SnapshotDutyFactor = 10
 )
 
 // ReadTimeoutTicks is how long an unconfirmed linearizable read may wait for

@@ -74,6 +74,12 @@ func (n *Node) restore(meta consensus.SnapshotMeta) error {
 		return fmt.Errorf("driver: leader sent snapshot %d but snapshots are off", meta.Index)
 	}
 	start := time.Now()
+	if err := n.waitSnapshot(); err != nil {
+		return err
+	}
+	// Entries waiting in the backlog are at or below the snapshot (the
+	// core discarded its log for it): the snapshot holds their effect.
+	n.applyBacklog()
 	if err := restoreFSM(n.cfg.Snapshots, n.cfg.FSM, meta); err != nil {
 		return err
 	}
@@ -99,33 +105,102 @@ func (n *Node) restore(meta consensus.SnapshotMeta) error {
 	return nil
 }
 
-// maybeSnapshot snapshots the state machine once SnapshotEntries entries were
-// applied since the last snapshot, records it in the store and compacts the
-// log up to CompactionTailEntries before it. It runs on the loop, between
-// Readys, so the state machine is exactly at the applied index.
+// snapJob is a snapshot being written off the loop.
+type snapJob struct {
+	meta  consensus.SnapshotMeta
+	start time.Time
+	// done is closed when the goroutine has sent its result.
+	done chan struct{}
+}
+
+// snapResult is how writing a snapshot ended.
+type snapResult struct {
+	job  *snapJob
+	size int64
+	err  error
+}
+
+// maybeSnapshot starts a snapshot of the state machine at the applied index
+// once SnapshotEntries entries were applied since the last one, and the
+// last snapshot's cost leaves room (SnapshotDutyFactor). The state machine
+// writes it on a goroutine of its own, so the loop keeps ticking,
+// heartbeating, persisting and replicating; only applying waits (entries
+// committed meanwhile go to the backlog), which keeps the snapshot at
+// exactly the applied index without copy-on-write. finishSnapshot records it.
 func (n *Node) maybeSnapshot() error {
-	if n.cfg.Snapshots == nil || uint64(n.applied-n.snap.Index) < n.cfg.SnapshotEntries {
+	if n.cfg.Snapshots == nil || n.snapping != nil || len(n.backlog) > 0 ||
+		uint64(n.applied-n.snap.Index) < n.cfg.SnapshotEntries {
 		return nil
 	}
-	start := time.Now()
+	if !n.lastSnapEnd.IsZero() && time.Since(n.lastSnapEnd) < SnapshotDutyFactor*n.lastSnapTook {
+		return nil
+	}
 	term, err := n.cfg.Store.Term(n.applied)
 	if err != nil {
 		return fmt.Errorf("driver: snapshot at %d: term: %w", n.applied, err)
 	}
-	meta := consensus.SnapshotMeta{Index: n.applied, Term: term, Voters: n.cfg.Voters}
-	w, err := n.cfg.Snapshots.Create(meta)
+	job := &snapJob{meta: consensus.SnapshotMeta{Index: n.applied, Term: term, Voters: n.cfg.Voters},
+		start: time.Now(), done: make(chan struct{})}
+	w, err := n.cfg.Snapshots.Create(job.meta)
 	if err != nil {
-		return fmt.Errorf("driver: snapshot at %d: %w", meta.Index, err)
+		return fmt.Errorf("driver: snapshot at %d: %w", job.meta.Index, err)
 	}
-	if err := n.cfg.FSM.Snapshot(w); err != nil {
-		return errors.Join(fmt.Errorf("driver: snapshot at %d: %w", meta.Index, err), w.Abort())
+	n.snapping = job
+	// Exits once the file is written; Run waits for it (abandonSnapshot).
+	go func() {
+		defer close(job.done)
+		res := snapResult{job: job}
+		if res.err = n.cfg.FSM.Snapshot(w); res.err != nil {
+			res.err = errors.Join(res.err, w.Abort())
+		} else {
+			res.size, res.err = w.Commit()
+		}
+		n.snapDone <- res // buffered for the one job in flight
+	}()
+	return nil
+}
+
+// finishSnapshot records a written snapshot in the store, compacts the log
+// up to CompactionTailEntries before it, and applies the backlog.
+func (n *Node) finishSnapshot(res snapResult) error {
+	job := res.job
+	assertf(job == n.snapping, "snapshot result for %d, writing %d", job.meta.Index, n.snapping.meta.Index)
+	n.snapping = nil
+	if res.err != nil {
+		return fmt.Errorf("driver: snapshot at %d: %w", job.meta.Index, res.err)
 	}
-	size, err := w.Commit()
+	written := time.Since(job.start)
+	if err := n.recordSnapshot(job.meta); err != nil {
+		return err
+	}
+	took := time.Since(job.start)
+	n.lastSnapEnd, n.lastSnapTook = time.Now(), took
+	st := *n.snapStats.Load()
+	st.Index, st.LastBytes, st.LastDuration = job.meta.Index, res.size, took
+	st.Taken++
+	n.snapStats.Store(&st)
+	n.log.Info("snapshot taken", zap.Uint64("snapshot_index", uint64(job.meta.Index)),
+		zap.Int64("bytes", res.size), zap.Duration("written", written), zap.Duration("took", took),
+		zap.Int("backlog", len(n.backlog)))
+	n.applyBacklog()
+	if err := n.handleReady(); err != nil {
+		return err
+	}
+	n.publish(nil)
+	return nil
+}
+
+// recordSnapshot records the snapshot at meta in the store and compacts the
+// log behind it. A snapshot installed from the leader meanwhile makes it
+// out of date: its file goes, nothing else happens.
+func (n *Node) recordSnapshot(meta consensus.SnapshotMeta) error {
+	err := n.cfg.Store.SetSnapshot(meta)
+	if errors.Is(err, consensus.ErrSnapshotOutOfDate) {
+		n.log.Info("snapshot superseded by an installed one", zap.Uint64("snapshot_index", uint64(meta.Index)))
+		n.prune(n.snap)
+		return nil
+	}
 	if err != nil {
-		return fmt.Errorf("driver: snapshot at %d: %w", meta.Index, err)
-	}
-	written := time.Since(start)
-	if err := n.cfg.Store.SetSnapshot(meta); err != nil {
 		return fmt.Errorf("driver: record snapshot %d: %w", meta.Index, err)
 	}
 	n.snap = meta
@@ -134,15 +209,42 @@ func (n *Node) maybeSnapshot() error {
 			return fmt.Errorf("driver: compact to %d: %w", meta.Index-tail, err)
 		}
 	}
-	took := time.Since(start)
-	st := *n.snapStats.Load()
-	st.Index, st.LastBytes, st.LastDuration = meta.Index, size, took
-	st.Taken++
-	n.snapStats.Store(&st)
-	n.log.Info("snapshot taken", zap.Uint64("snapshot_index", uint64(meta.Index)),
-		zap.Int64("bytes", size), zap.Duration("written", written), zap.Duration("took", took))
 	n.prune(meta)
 	return nil
+}
+
+// applyBacklog applies the entries committed while a snapshot was written.
+func (n *Node) applyBacklog() {
+	ents := n.backlog
+	n.backlog = nil
+	n.applyNow(ents)
+}
+
+// waitSnapshot waits for the snapshot being written, if any, and records
+// it (restoring from a leader's snapshot must not race with it).
+func (n *Node) waitSnapshot() error {
+	if n.snapping == nil {
+		return nil
+	}
+	<-n.snapping.done
+	res := <-n.snapDone
+	job := res.job
+	n.snapping = nil
+	if res.err != nil {
+		return fmt.Errorf("driver: snapshot at %d: %w", job.meta.Index, res.err)
+	}
+	return n.recordSnapshot(job.meta)
+}
+
+// abandonSnapshot waits, when Run ends, for the snapshot goroutine to finish
+// writing; the snapshot is not recorded (the next start replays from the
+// previous one) and its file is pruned later.
+func (n *Node) abandonSnapshot() {
+	if n.snapping != nil {
+		<-n.snapping.done
+		<-n.snapDone
+		n.snapping = nil
+	}
 }
 
 // prune removes the snapshot files older than meta. A failure costs disk
@@ -150,5 +252,13 @@ func (n *Node) maybeSnapshot() error {
 func (n *Node) prune(meta consensus.SnapshotMeta) {
 	if _, err := n.cfg.Snapshots.Prune(meta); err != nil {
 		n.log.Warn("pruning old snapshots failed", zap.Error(err))
+	}
+}
+
+// assertf panics with "invariant violated: ..." when cond is false; for
+// programmer errors only.
+func assertf(cond bool, format string, args ...any) {
+	if !cond {
+		panic(fmt.Sprintf("invariant violated: "+format, args...))
 	}
 }
