@@ -7,7 +7,7 @@
 #   scripts/bench.sh                         full run, raftlock only
 #   scripts/bench.sh --vs-etcd               full run against etcd too
 #   scripts/bench.sh --vs-etcd --duration 2s --warmup 1s --runs 1 --kills 1   quick look
-#   scripts/bench.sh --vs-etcd --kills 20 --held-locks 100000 --profile       the baseline
+#   scripts/bench.sh --vs-etcd --kills 20 --held-locks 100000 --profile lock,keepalive   the baseline
 #   scripts/bench.sh --worktree ...          measure the work tree, not HEAD
 #
 # By default it measures the committed HEAD: it exports HEAD with git

@@ -120,9 +120,27 @@ func (b *bench) runAll(ctx context.Context) error {
 
 // runWorkload opens w's workers on every target, then alternates the
 // targets run by run (the order flips every run so a drift in the machine's
-// load hits both alike), a warm-up before each target's first run.
+// load hits both alike), a warm-up before each target's first run. A
+// sequential workload runs one target at a time instead: open, warm-up,
+// runs, after, close.
 func (b *bench) runWorkload(ctx context.Context, w workload) error {
 	r := row{key: w.key, unit: w.unit, sums: map[string]summary{}}
+	if w.sequential {
+		for _, t := range b.targets {
+			if err := b.runTargets(ctx, w, []target{t}, &r); err != nil {
+				return err
+			}
+		}
+	} else if err := b.runTargets(ctx, w, b.targets, &r); err != nil {
+		return err
+	}
+	b.rows = append(b.rows, r)
+	return nil
+}
+
+// runTargets runs w's runs on targets, alternating, and adds the summaries
+// and notes to r.
+func (b *bench) runTargets(ctx context.Context, w workload, targets []target, r *row) error {
 	workers := map[string][]worker{}
 	var active []target
 	defer func() {
@@ -132,7 +150,7 @@ func (b *bench) runWorkload(ctx context.Context, w workload) error {
 			}
 		}
 	}()
-	for _, t := range b.targets {
+	for _, t := range targets {
 		ws, err := w.open(ctx, t)
 		if errors.Is(err, errUnsupported) {
 			continue
@@ -150,21 +168,11 @@ func (b *bench) runWorkload(ctx context.Context, w workload) error {
 			order = reversed(active)
 		}
 		for _, t := range order {
-			ws := workers[t.name()]
-			if i == 0 && b.o.warmup > 0 {
-				measure(ctx, ws, b.o.warmup)
-			}
-			res := measure(ctx, ws, b.o.duration)
+			res := b.runOnce(ctx, w, t, workers[t.name()], i)
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			runs[t.name()] = append(runs[t.name()], res)
-			b.printf("%-9s %-34s run %d/%d: %8.0f %s  p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms  errors %d  load %.1f\n",
-				t.name(), w.key, i+1, b.o.runs, res.rate(), w.unit,
-				ms(quantile(res.lat, 0.5)), ms(quantile(res.lat, 0.99)), ms(quantile(res.lat, 1)), res.errs, res.load)
-			if res.firstErr != nil {
-				b.printf("          first error: %v\n", res.firstErr)
-			}
 		}
 	}
 	for _, t := range active {
@@ -175,8 +183,22 @@ func (b *bench) runWorkload(ctx context.Context, w workload) error {
 			r.notes = append(r.notes, t.name()+": "+note)
 		}
 	}
-	b.rows = append(b.rows, r)
 	return nil
+}
+
+// runOnce is run i of w on t (after a warm-up when i is 0), printed.
+func (b *bench) runOnce(ctx context.Context, w workload, t target, ws []worker, i int) runResult {
+	if i == 0 && b.o.warmup > 0 {
+		measure(ctx, ws, b.o.warmup)
+	}
+	res := measure(ctx, ws, b.o.duration)
+	b.printf("%-9s %-34s run %d/%d: %8.0f %s  p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms  errors %d  load %.1f\n",
+		t.name(), w.key, i+1, b.o.runs, res.rate(), w.unit,
+		ms(quantile(res.lat, 0.5)), ms(quantile(res.lat, 0.99)), ms(quantile(res.lat, 1)), res.errs, res.load)
+	if res.firstErr != nil {
+		b.printf("          first error: %v\n", res.firstErr)
+	}
+	return res
 }
 
 func reversed(ts []target) []target {

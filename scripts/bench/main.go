@@ -31,7 +31,7 @@ type options struct {
 	kaTTL       time.Duration
 	heldLocks   int
 	only        map[string]bool
-	profile     bool
+	profile     []string
 	rev         string
 }
 
@@ -77,7 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.kaTTL, "keepalive-ttl", keepaliveTTLDefault, "ttl of those leases")
 	fs.IntVar(&o.heldLocks, "held-locks", 0, "memory workload: locks held at once (0 measures idle RSS only)")
 	only := fs.String("only", strings.Join(workloadNames, ","), "workloads to run: "+strings.Join(workloadNames, ","))
-	fs.BoolVar(&o.profile, "profile", false, "afterwards, CPU-profile raftlock nodes (this program in node mode) under the C=64 lock load")
+	profile := fs.String("profile", "", "afterwards, CPU-profile raftlock nodes (this program in node mode) under these workloads: lock (C=64), keepalive")
 	fs.StringVar(&o.rev, "rev", "", "the revision under test, for the report")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -91,6 +91,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.rawClients, err = parseInts(*raw); err != nil {
 		return o, fmt.Errorf("--raw-clients: %w", err)
+	}
+	for _, p := range strings.Split(*profile, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if p != "lock" && p != "keepalive" {
+			return o, fmt.Errorf("--profile: unknown workload %q, want lock or keepalive", p)
+		}
+		o.profile = append(o.profile, p)
 	}
 	o.only = map[string]bool{}
 	for _, w := range strings.Split(*only, ",") {
@@ -167,7 +176,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	if runErr != nil {
 		return runErr
 	}
-	if o.profile {
+	if len(o.profile) > 0 {
 		return b.profile(ctx)
 	}
 	return nil

@@ -8,16 +8,36 @@ import (
 	"path/filepath"
 )
 
-// profile starts a fresh 3-node raftlock cluster of this program in node
-// mode (the same server package, CPU-profiled for its whole life), runs
-// the C=64 lock workload against it for a warm-up and one run, stops the
-// nodes and prints `go tool pprof -top` of the leader's profile.
+// profile starts, for each workload --profile names, a fresh 3-node
+// raftlock cluster of this program in node mode (the same server package,
+// CPU-profiled for its whole life), runs the workload against it for a
+// warm-up and one run, stops the nodes and prints `go tool pprof -top` of
+// the leader's profile.
 func (b *bench) profile(ctx context.Context) error {
+	for _, name := range b.o.profile {
+		var w workload
+		switch name {
+		case "lock":
+			w = uncontended(profileClients, false)
+		case "keepalive":
+			w = keepalives(b.o.kaLeases, b.o.kaTTL, b.printf)
+		}
+		if err := b.profileWorkload(ctx, name, w); err != nil {
+			return fmt.Errorf("profile %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// profileClients is the client count of the profiled lock workload.
+const profileClients = 64
+
+func (b *bench) profileWorkload(ctx context.Context, name string, w workload) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(b.o.dir, "profile")
+	dir := filepath.Join(b.o.dir, "profile-"+name)
 	prof := func(i int) string { return filepath.Join(dir, fmt.Sprintf("n%d.cpu.pprof", i+1)) }
 	c := raftlockCluster(self, []string{"node"}, dir, raftlockPortBaseDefault, func(i int) []string {
 		return []string{"--cpuprofile", prof(i)}
@@ -31,16 +51,14 @@ func (b *bench) profile(ctx context.Context) error {
 		return err
 	}
 	defer t.close()
-	const clients = 64
-	w := uncontended(clients, false)
 	ws, err := w.open(ctx, t)
 	if err != nil {
 		return err
 	}
 	measure(ctx, ws, b.o.warmup)
 	res := measure(ctx, ws, b.o.duration)
-	b.printf("\nprofiled run, lock C=%d on `bench node`: %.0f pairs/s p50 %.2f ms p99 %.2f ms, %d errors, load %.1f\n",
-		clients, res.rate(), ms(quantile(res.lat, 0.5)), ms(quantile(res.lat, 0.99)), res.errs, res.load)
+	b.printf("\nprofiled run, %s on `bench node`: %.0f %s p50 %.2f ms p99 %.2f ms, %d errors, load %.1f\n",
+		w.key, res.rate(), w.unit, ms(quantile(res.lat, 0.5)), ms(quantile(res.lat, 0.99)), res.errs, res.load)
 	leader, lerr := c.leader(ctx)
 	if err := closeWorkers(ws); err != nil {
 		b.printf("close workers: %v\n", err)
