@@ -73,6 +73,7 @@ const (
 	// after a kill; a client still without one counts as stalled.
 	failoverGrantWait = 30 * time.Second
 
-	// heldLockClients acquire the memory workload's locks.
-	heldLockClients = 64
+	// heldLocksPerLease is how many of the memory workload's locks share a
+	// lease: under raftlock's per-lease bound of 4096.
+	heldLocksPerLease = 1024
 )

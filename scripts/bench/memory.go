@@ -34,24 +34,31 @@ func (b *bench) recordRSS(t target, when string) memRow {
 
 func mib(v uint64) float64 { return float64(v) / (1 << 20) }
 
-// holdLocks makes n locks held at once by one lease, reads the RSS, and
-// revokes the lease (which releases them all in one entry).
+// holdLocks makes n locks held at once, heldLocksPerLease per lease (a
+// raftlock lease holds at most 4096), reads the RSS, and revokes the leases
+// (each releases its locks in one entry).
 func (b *bench) holdLocks(ctx context.Context, t target, n int) error {
-	lease, err := t.createLease(ctx, int64(time.Hour.Seconds()))
-	if err != nil {
-		return fmt.Errorf("%s: memory workload lease: %w", t.name(), err)
+	leases := make([]uint64, (n+heldLocksPerLease-1)/heldLocksPerLease)
+	if _, err := parallel(ctx, len(leases), func(ctx context.Context, i int) error {
+		var err error
+		leases[i], err = t.createLease(ctx, int64(time.Hour.Seconds()))
+		return err
+	}); err != nil {
+		return fmt.Errorf("%s: memory workload leases: %w", t.name(), err)
 	}
 	start := time.Now()
 	failed, err := parallel(ctx, n, func(ctx context.Context, i int) error {
-		return t.holdLock(ctx, lease, lockName("h", i))
+		return t.holdLock(ctx, leases[i/heldLocksPerLease], lockName("h", i))
 	})
-	b.printf("%s: %d locks held in %v (%d failed)\n", t.name(), n-failed, time.Since(start).Round(time.Millisecond), failed)
+	b.printf("%s: %d locks held by %d leases in %v (%d failed)\n", t.name(), n-failed, len(leases), time.Since(start).Round(time.Millisecond), failed)
 	if err != nil {
 		b.printf("%s: first failure: %v\n", t.name(), err)
 	}
 	b.recordRSS(t, fmt.Sprintf("holding %d locks", n-failed))
-	if err := t.revokeLease(ctx, lease); err != nil {
-		return fmt.Errorf("%s: revoke the memory workload lease: %w", t.name(), err)
+	if _, err := parallel(ctx, len(leases), func(ctx context.Context, i int) error {
+		return t.revokeLease(ctx, leases[i])
+	}); err != nil {
+		return fmt.Errorf("%s: revoke the memory workload leases: %w", t.name(), err)
 	}
 	return nil
 }
