@@ -2,7 +2,8 @@
 // kept alive (through a follower, which forwards to the leader) outlives its
 // ttl several times; one left alone expires about a ttl later and its lock
 // is freed in the same entry; a lease survives a leader change (the new
-// leader resets its deadline) and then expires under the new leader.
+// leader resets its deadline) and then expires under the new leader; and
+// checkpoints bound how much a leader change extends a lease.
 package server_test
 
 import (
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/raftlock/raftlock/client/wire"
+	"github.com/raftlock/raftlock/server/servertest"
 )
 
 func TestLeaseKeepaliveAndExpiry(t *testing.T) {
@@ -105,4 +107,47 @@ func waitFor(ctx context.Context, cond func() bool) error {
 		}
 	}
 	return nil
+}
+
+// TestLeaseCheckpointBoundsNewLeader: the leader commits each lease's
+// remaining time every checkpoint interval (a follower's stale read shows
+// it), and a new leader times the lease from that remaining time, not from a
+// fresh ttl, so leader changes stretch a lease by at most the interval.
+func TestLeaseCheckpointBoundsNewLeader(t *testing.T) {
+	ctx := testContext(t)
+	c := servertest.Start(t, 3, servertest.Options{Locks: true, CheckpointInterval: 200 * time.Millisecond})
+	leader := waitLeader(t, ctx, c)
+	ac := newAPIClient(t)
+	l := ac.must(ctx, "POST", c.URL(leader)+"/v1/leases", `{"ttl":"10s"}`)
+	id := itoa(l.num("lease_id"))
+	follower := (leader + 1) % 3
+	remaining := func(a answer) time.Duration {
+		s, _ := a.Body["remaining"].(string)
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			t.Fatalf("lease answer %s: remaining %q: %v", a.Raw, s, err)
+		}
+		return d
+	}
+	// A checkpoint of at most 9s is committed: the follower's table has it.
+	err := waitFor(ctx, func() bool {
+		a := ac.must(ctx, "GET", c.URL(follower)+"/v1/leases/"+id+"?stale=true", nil)
+		return a.Status == 200 && remaining(a) <= 9*time.Second
+	})
+	if err != nil {
+		t.Fatalf("no checkpoint of lease %s below 9s reached a follower: %v", id, err)
+	}
+	c.Stop(leader)
+	next := waitLeader(t, ctx, c)
+	var a answer
+	err = waitFor(ctx, func() bool {
+		a = ac.must(ctx, "GET", c.URL(next)+"/v1/leases/"+id, nil)
+		return a.code() != wire.CodeNoLeader
+	})
+	if err != nil || a.Status != 200 {
+		t.Fatalf("GET lease on the new leader = %d %s (%v)", a.Status, a.Raw, err)
+	}
+	if got := remaining(a); got > 9*time.Second+200*time.Millisecond {
+		t.Errorf("remaining on the new leader = %v; want at most the checkpoint (9s) plus one interval, not a fresh 10s", got)
+	}
 }

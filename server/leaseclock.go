@@ -72,7 +72,7 @@ func (n *Node) lead(ctx context.Context, changed <-chan struct{}) {
 	n.log.Info("lease clock started", zap.Uint64("term", uint64(n.drv.Status().Term)))
 	tick := time.NewTicker(LeaseTickInterval)
 	defer tick.Stop()
-	checkpoint := time.NewTicker(CheckpointInterval)
+	checkpoint := time.NewTicker(n.checkpointEvery)
 	defer checkpoint.Stop()
 	var retry []locks.LeaseID
 	for {

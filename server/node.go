@@ -39,6 +39,9 @@ type Options struct {
 	PeerListener   net.Listener
 	// Seed seeds the election jitter; 0 draws one from crypto/rand.
 	Seed uint64
+	// CheckpointInterval, when set, replaces CheckpointInterval (tests
+	// shorten it to see checkpoints commit).
+	CheckpointInterval time.Duration
 }
 
 // Node is one running raftlock node. Create it with New, then call Run once;
@@ -52,6 +55,9 @@ type Node struct {
 	baseLog *zap.Logger
 	self    Member
 	members []Member
+
+	// checkpointEvery is how often the leader commits CheckpointLeases.
+	checkpointEvery time.Duration
 
 	store    *countingStore
 	snaps    *snapfile.Dir
@@ -194,6 +200,10 @@ func (n *Node) wire(opts Options) error {
 		}
 	}
 	n.hub = newHub()
+	n.checkpointEvery = opts.CheckpointInterval
+	if n.checkpointEvery <= 0 {
+		n.checkpointEvery = CheckpointInterval
+	}
 	fsm := opts.FSM
 	if fsm == nil {
 		n.fsm = newLockFSM(n.hub)

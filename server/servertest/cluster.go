@@ -43,6 +43,9 @@ type Options struct {
 	PeerCertFile      string
 	PeerKeyFile       string
 	PeerTrustedCAFile string
+	// CheckpointInterval, when set, shortens the leader's lease checkpoint
+	// interval (server.Options.CheckpointInterval).
+	CheckpointInterval time.Duration
 	// Locks runs the lock table on every node (the product's state
 	// machine) instead of a Recorder; FSM then returns nil.
 	Locks bool
@@ -163,11 +166,12 @@ func (c *Cluster) start(i int, clientLn, peerLn net.Listener) {
 		sm = fsm
 	}
 	node, err := server.New(m.Config, server.Options{
-		Logger:         c.log.Named(m.Name),
-		FSM:            sm,
-		ClientListener: clientLn,
-		PeerListener:   peerLn,
-		Seed:           uint64(i + 1),
+		Logger:             c.log.Named(m.Name),
+		FSM:                sm,
+		ClientListener:     clientLn,
+		PeerListener:       peerLn,
+		Seed:               uint64(i + 1),
+		CheckpointInterval: c.opts.CheckpointInterval,
 	})
 	if err != nil {
 		c.tb.Fatalf("start %s: %v", m.Name, err)
