@@ -8,10 +8,13 @@ package server_test
 // the compacted prefix.
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/raftlock/raftlock/locks"
 	"github.com/raftlock/raftlock/server"
 	"github.com/raftlock/raftlock/server/servertest"
 )
@@ -54,5 +57,48 @@ func TestFollowerDownFor100kEntriesCatchesUpBySnapshot(t *testing.T) {
 	}
 	if st.Index <= server.CompactionTailEntries || st.Index > last {
 		t.Errorf("%s installed snapshot %d; want within (%d, %d]", c.Member(behind).Name, st.Index, server.CompactionTailEntries, last)
+	}
+}
+
+func TestLockTableRestartsFromSnapshotAndLog(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), snapshotTestTimeout)
+	defer cancel()
+	c := servertest.Start(t, 3, servertest.Options{Locks: true, SnapshotCount: server.SnapshotCountMin})
+	leader := waitLeader(t, ctx, c)
+	follower := (leader + 1) % c.Size()
+	// Acquire lock i; release every third (the table then holds both).
+	work := func(_, i int) error {
+		name := fmt.Sprintf("l%d", i)
+		res, err := proposeCmd(ctx, c, locks.Command{Kind: locks.KindAcquire, Name: name, Owner: "t", TTL: locks.TTLMax})
+		if err == nil && res.Err != nil {
+			err = res.Err
+		}
+		if err != nil || i%3 != 0 {
+			return err
+		}
+		res, err = proposeCmd(ctx, c, locks.Command{Kind: locks.KindRelease, Name: name, Token: res.Token})
+		if err == nil && res.Err != nil {
+			err = res.Err
+		}
+		return err
+	}
+	runWorkers(t, 250, work)
+	c.Stop(follower)
+	runWorkers(t, 120, func(w, i int) error { return work(w, 250+i) })
+	c.Restart(follower)
+	if got := c.Node(follower).SnapshotStats().Index; got == 0 {
+		t.Fatalf("restarted follower starts from no snapshot; want one of its own")
+	}
+	leader = waitLeader(t, ctx, c)
+	last := c.Node(leader).Status().Commit
+	if err := c.Node(follower).WaitApplied(ctx, last); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Node(leader).WaitApplied(ctx, last); err != nil {
+		t.Fatal(err)
+	}
+	want := server.TableSnapshot(c.Node(leader))
+	if got := server.TableSnapshot(c.Node(follower)); !bytes.Equal(got, want) || len(want) == 0 {
+		t.Fatalf("restarted follower's lock table (%d bytes of snapshot) differs from the leader's (%d bytes)", len(got), len(want))
 	}
 }

@@ -101,9 +101,12 @@ func Start(tb testing.TB, n int, opts Options) *Cluster {
 		}
 		log = zaptest.NewLogger(tb, zaptest.Level(lvl))
 	}
+	// The temp dir first: cleanups run last-registered first, so the nodes
+	// stop before their data dirs are removed (a snapshot being written
+	// must not find its directory gone).
+	root := tb.TempDir()
 	c := &Cluster{tb: tb, opts: opts, log: log}
 	tb.Cleanup(c.StopAll)
-	root := tb.TempDir()
 	clientLns := make([]net.Listener, n)
 	peerLns := make([]net.Listener, n)
 	var cluster string
