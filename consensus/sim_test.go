@@ -97,7 +97,7 @@ type simConfig struct {
 }
 
 func (c simConfig) replay() string {
-	cmd := fmt.Sprintf("go test ./consensus -run TestSimulator -sim.seed=%d -sim.nodes=%d -sim.steps=%d",
+	cmd := fmt.Sprintf("go test ./consensus -run '^TestSimulator$' -sim.seed=%d -sim.nodes=%d -sim.steps=%d",
 		c.seed, c.nodes, c.steps)
 	if b := c.bugs.String(); b != "" {
 		cmd += " -sim.bug=" + b
