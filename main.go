@@ -134,6 +134,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&cfg.InitialCluster, "initial-cluster", "", "name=peerURL,... of every voting member (default: a one-node cluster of --id)")
 	fs.DurationVar(&cfg.HeartbeatInterval, "heartbeat-interval", cfg.HeartbeatInterval, "leader heartbeat period (the Raft tick)")
 	fs.DurationVar(&cfg.ElectionTimeout, "election-timeout", cfg.ElectionTimeout, "election timeout; at least 5 heartbeat intervals")
+	fs.Uint64Var(&cfg.SnapshotCount, "snapshot-count", cfg.SnapshotCount, "applied entries between two snapshots of the lock table; the log is compacted behind each")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "json or console")
 	fs.StringVar(&cfg.PeerCertFile, "peer-cert-file", "", "PEM certificate for peer mutual TLS")
