@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/raftlock/raftlock/client/wire"
+	"github.com/raftlock/raftlock/consensus"
 )
 
 func TestNoLeaderAnswers(t *testing.T) {
@@ -17,7 +18,11 @@ func TestNoLeaderAnswers(t *testing.T) {
 	c, leader := startLocks(t, ctx, 3)
 	ac := newAPIClient(t)
 	survivor := (leader + 1) % 3
-	ac.must(ctx, "POST", c.URL(survivor)+"/v1/locks/nl/acquire", `{"ttl":"10s"}`)
+	acq := ac.must(ctx, "POST", c.URL(survivor)+"/v1/locks/nl/acquire", `{"ttl":"10s"}`)
+	// The stale read below must find the grant: let the survivor apply it.
+	if err := c.Node(survivor).WaitApplied(ctx, consensus.Index(acq.num("token"))); err != nil {
+		t.Fatalf("survivor never applied the grant: %v", err)
+	}
 	c.Stop(leader)
 	c.Stop((leader + 2) % 3)
 	// The survivor may still believe in the stopped leader for a moment
