@@ -161,6 +161,10 @@ func (b *bench) runTargets(ctx context.Context, w workload, targets []target, r 
 		workers[t.name()] = ws
 		active = append(active, t)
 	}
+	scrapes := map[string]func() string{}
+	for _, t := range active {
+		scrapes[t.name()] = b.startScrape(ctx, t)
+	}
 	runs := map[string][]runResult{}
 	for i := range b.o.runs {
 		order := active
@@ -176,6 +180,10 @@ func (b *bench) runTargets(ctx context.Context, w workload, targets []target, r 
 		}
 	}
 	for _, t := range active {
+		if m := scrapes[t.name()](); m != "" {
+			b.printf("%s %s leader metrics: %s\n", t.name(), w.key, m)
+			r.notes = append(r.notes, t.name()+" leader metrics: "+m)
+		}
 		r.sums[t.name()] = summarize(runs[t.name()])
 		if w.after != nil {
 			note := w.after(ctx, t)
@@ -207,4 +215,27 @@ func reversed(ts []target) []target {
 		out = append(out, ts[i])
 	}
 	return out
+}
+
+// startScrape reads the leader's latency histograms now; the function it
+// returns reads them again and returns the means in between ("" when the
+// metrics could not be read).
+func (b *bench) startScrape(ctx context.Context, t target) func() string {
+	families := metricFamilies[t.name()]
+	li, err := t.cluster().leader(ctx)
+	if err != nil || len(families) == 0 {
+		return func() string { return "" }
+	}
+	url := t.cluster().procs[li].clientURL + "/metrics"
+	before, err := scrapeHist(ctx, url, families)
+	if err != nil {
+		return func() string { return "" }
+	}
+	return func() string {
+		after, err := scrapeHist(ctx, url, families)
+		if err != nil {
+			return ""
+		}
+		return meansSince(before, after)
+	}
 }

@@ -8,8 +8,9 @@ import (
 )
 
 // measure runs every worker's op in a closed loop for d: each worker starts
-// its next op when the last one ended, until d has passed. Ops that end
-// after d still count, and elapsed runs until the last one ended.
+// its next op when the last one ended, until d has passed, and runs at least
+// one (a worker scheduled late still counts). Ops that end after d still
+// count, and elapsed runs until the last one ended.
 func measure(ctx context.Context, workers []worker, d time.Duration) runResult {
 	type part struct {
 		ops, errs int
@@ -28,7 +29,7 @@ func measure(ctx context.Context, workers []worker, d time.Duration) runResult {
 			defer wg.Done()
 			p := &parts[i]
 			p.lat = make([]time.Duration, 0, 1024)
-			for ctx.Err() == nil && time.Now().Before(deadline) {
+			for first := true; first || (ctx.Err() == nil && time.Now().Before(deadline)); first = false {
 				octx, cancel := context.WithTimeout(ctx, opTimeout)
 				t0 := time.Now()
 				err := w.op(octx)

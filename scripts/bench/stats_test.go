@@ -112,8 +112,8 @@ func TestMeasure(t *testing.T) {
 	if int64(r.ops) != calls.Load() {
 		t.Errorf("measure: ops = %d; want %d (every successful call)", r.ops, calls.Load())
 	}
-	if r.ops == 0 || r.errs == 0 {
-		t.Errorf("measure: ops = %d, errs = %d; want both > 0", r.ops, r.errs)
+	if r.ops < 2 || r.errs < 1 {
+		t.Errorf("measure: ops = %d, errs = %d; want >= 2 and >= 1 (every worker runs at least once)", r.ops, r.errs)
 	}
 	if r.firstErr == nil || r.firstErr.Error() != "refused" {
 		t.Errorf("measure: firstErr = %v; want refused", r.firstErr)
