@@ -72,6 +72,10 @@ func (e *Election) Campaign(ctx context.Context, value string) error {
 			return nil
 		case lctx.Err() != nil:
 			return e.abandon(ctx, ended(ctx, lctx, err))
+		case errors.Is(err, ErrLockHeld) && nearDeadline(lctx):
+			// The window ran to the deadline's margin: wait it out unqueued.
+			<-lctx.Done()
+			return e.abandon(ctx, ended(ctx, lctx, err))
 		case errors.Is(err, ErrLockHeld):
 			continue
 		}

@@ -6,6 +6,7 @@ package client
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -195,7 +196,14 @@ func decode(r *http.Request, v any) *fakeAnswer {
 	if r.ContentLength == 0 {
 		return nil
 	}
-	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+	// Read the body to its end, as the real server does: only then does
+	// net/http watch the connection and end r.Context() when the client
+	// goes away, which a waiting acquire relies on to withdraw its wait.
+	b, err := io.ReadAll(r.Body)
+	if err == nil {
+		err = json.Unmarshal(b, v)
+	}
+	if err != nil {
 		a := fail(400, wire.CodeInvalidArgument, "body: %v", err)
 		return &a
 	}

@@ -51,6 +51,10 @@ func (m *Mutex) Lock(ctx context.Context) (Token, error) {
 			return tok, nil
 		case lctx.Err() != nil:
 			return 0, m.abandon(ctx, ended(ctx, lctx, err))
+		case errors.Is(err, ErrLockHeld) && nearDeadline(lctx):
+			// The window ran to the deadline's margin: wait it out unqueued.
+			<-lctx.Done()
+			return 0, m.abandon(ctx, ended(ctx, lctx, err))
 		case errors.Is(err, ErrLockHeld):
 			continue // the window ended without a grant: queue again
 		}
@@ -178,19 +182,32 @@ func ended(ctx, lctx context.Context, last error) error {
 }
 
 // waitWindow is the wait of the next acquire: WaitMax, or less when ctx has
-// an earlier deadline.
+// an earlier deadline. The server's wait then ends a margin before that
+// deadline (a DeadlineMarginDivisor-th of the time left, at most
+// DeadlineMarginMax), so the server withdraws the wait and answers before
+// the SDK gives up on it: a wait still queued after Lock returned could be
+// granted to the live session with nobody to release it.
 func waitWindow(ctx context.Context) (time.Duration, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	wait := WaitMax
 	if dl, ok := ctx.Deadline(); ok {
-		wait = min(wait, time.Until(dl))
-	}
-	if wait <= 0 {
-		return 0, context.DeadlineExceeded
+		left := time.Until(dl)
+		if left <= 0 {
+			return 0, context.DeadlineExceeded
+		}
+		wait = min(wait, left-min(DeadlineMarginMax, left/DeadlineMarginDivisor))
 	}
 	return wait, nil
+}
+
+// nearDeadline reports whether ctx's deadline is DeadlineMarginMax away or
+// closer: a window that ended there is not re-queued, since a new wait that
+// short would race the deadline.
+func nearDeadline(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) <= DeadlineMarginMax
 }
 
 // bind returns a ctx that also ends when the session does; stop releases it.
