@@ -76,13 +76,16 @@ const (
 	// window ends without a grant.
 	WaitMax = 5 * time.Minute
 
-	// DeadlineMarginDivisor and DeadlineMarginMax set how long before its
-	// ctx's deadline a Lock or Campaign asks the server to end its wait:
-	// the time left / DeadlineMarginDivisor, at most DeadlineMarginMax. The
-	// server then withdraws the wait and answers before the SDK stops
-	// listening, so no wait outlives the call.
+	// DeadlineMarginDivisor sets how long before its ctx's deadline a Lock
+	// or Campaign asks the server to end its wait: the time left /
+	// DeadlineMarginDivisor, at most DeadlineMarginMax. The server then
+	// withdraws the wait and answers before the SDK stops listening, so no
+	// wait outlives the call.
 	DeadlineMarginDivisor = 4
-	DeadlineMarginMax     = 500 * time.Millisecond
+
+	// DeadlineMarginMax caps that margin; a window that ends this close to
+	// the deadline is not re-queued.
+	DeadlineMarginMax = 500 * time.Millisecond
 
 	// CleanupTimeout bounds the release a Mutex or Election sends after its
 	// ctx ended while a grant may have raced the cancellation.
