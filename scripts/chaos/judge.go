@@ -41,6 +41,9 @@ func (r *runState) judge() int {
 		return exitHarness
 	}
 	writes, dropped := r.store.all()
+	if err := writeHistory(filepath.Join(r.dir, "history.jsonl"), ops, keys); err != nil {
+		r.out.printf("%v", err)
+	}
 	s := r.summarize(ops, writes)
 	verdicts := []verdict{r.live, r.converge, r.mon.verdict(), crashVerdict(r.c.unexpectedExits())}
 	logs, err := r.readLogs()
