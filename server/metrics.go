@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
 	"github.com/raftlock/raftlock/client/wire"
@@ -17,7 +19,8 @@ import (
 // metrics are one node's Prometheus metrics, in a registry of its own (no
 // package-level registry: several nodes share a test process).
 type metrics struct {
-	reg promRegistry
+	reg   *prometheus.Registry
+	serve http.Handler
 
 	proposals       *counterVec
 	proposalSeconds *histogramVec
@@ -40,8 +43,9 @@ const (
 // newMetrics registers the node's metrics; the gauges read the node's state
 // when scraped.
 func newMetrics(n *Node) *metrics {
-	buckets := exponentialBuckets(latencyBucketStart, latencyBucketFactor, latencyBuckets)
+	buckets := prometheus.ExponentialBuckets(latencyBucketStart, latencyBucketFactor, latencyBuckets)
 	m := &metrics{
+		reg:             prometheus.NewRegistry(),
 		proposals:       newCounterVec("raftlock_proposals_total", "Commands proposed by this node, by command and outcome (ok, or the error code).", "command", "outcome"),
 		proposalSeconds: newHistogramVec("raftlock_proposal_seconds", "Time from proposing a command to its apply here.", buckets, "command"),
 		fsyncSeconds:    newHistogramVec("raftlock_log_save_seconds", "Time of one fsynced write of the Raft log (hard state and entries).", buckets),
@@ -63,16 +67,16 @@ func newMetrics(n *Node) *metrics {
 			return f(n.fsm.stats())
 		}
 	}
-	m.reg.register(
+	m.reg.MustRegister(
 		gaugeFunc("raftlock_raft_term", "Current Raft term.", status(func(s consensus.Status) float64 { return float64(s.Term) })),
 		roleFamily(n),
 		gaugeFunc("raftlock_raft_commit_index", "Highest log index known committed.", status(func(s consensus.Status) float64 { return float64(s.Commit) })),
 		gaugeFunc("raftlock_raft_applied_index", "Highest log index applied to the lock table.", status(func(s consensus.Status) float64 { return float64(s.Applied) })),
 		gaugeFunc("raftlock_raft_last_index", "Last index of this node's log.", status(func(s consensus.Status) float64 { return float64(s.LastIndex) })),
-		m.leaderChanges, m.proposals, m.proposalSeconds, m.fsyncSeconds,
-		peerFamily(n, "raftlock_peer_send_queue_depth", "Messages waiting to be sent to a peer.", "gauge",
+		m.leaderChanges.v, m.proposals.v, m.proposalSeconds.v, m.fsyncSeconds.v,
+		peerFamily(n, "raftlock_peer_send_queue_depth", "Messages waiting to be sent to a peer.", prometheus.GaugeValue,
 			func(p peerStats) float64 { return float64(p.QueueDepth) }),
-		peerFamily(n, "raftlock_peer_dropped_messages_total", "Messages to a peer dropped (queue full, peer failing, send failed).", "counter",
+		peerFamily(n, "raftlock_peer_dropped_messages_total", "Messages to a peer dropped (queue full, peer failing, send failed).", prometheus.CounterValue,
 			func(p peerStats) float64 { return float64(p.DroppedMessages) }),
 		gaugeFunc("raftlock_leases", "Live leases in the lock table.", table(func(s locks.Stats) float64 { return float64(s.Leases) })),
 		gaugeFunc("raftlock_locks_held", "Held locks in the lock table.", table(func(s locks.Stats) float64 { return float64(s.Locks) })),
@@ -82,37 +86,38 @@ func newMetrics(n *Node) *metrics {
 		gaugeFunc("raftlock_waiting_requests", "Requests this node holds open (waits, blocking reads, event streams).", func() float64 {
 			return float64(n.hub.waiting())
 		}),
-		m.keepalives, m.expired, m.forwarded, m.httpRequests, m.httpSeconds,
+		m.keepalives.v, m.expired.v, m.forwarded.v, m.httpRequests.v, m.httpSeconds.v,
 	)
+	m.serve = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorLog: zap.NewStdLog(n.log)})
 	return m
 }
 
 // roleFamily is raftlock_raft_role{role}: 1 for this node's role, 0 for the others.
 func roleFamily(n *Node) *funcFamily {
-	return &funcFamily{name: "raftlock_raft_role", help: "1 for the role this node is in, 0 for the others.", typ: "gauge",
-		samples: func() []promSample {
+	return newFuncFamily("raftlock_raft_role", "1 for the role this node is in, 0 for the others.", prometheus.GaugeValue,
+		[]string{"role"}, func() []promSample {
 			role := n.drv.Status().Role
 			var out []promSample
 			for _, r := range []consensus.Role{consensus.RoleFollower, consensus.RolePreCandidate, consensus.RoleCandidate, consensus.RoleLeader} {
-				out = append(out, promSample{labels: []string{"role", r.String()}, value: b2f(r == role)})
+				out = append(out, promSample{labels: []string{r.String()}, value: b2f(r == role)})
 			}
 			return out
-		}}
+		})
 }
 
 // peerFamily reports one transport counter per peer, labelled by name.
-func peerFamily(n *Node, name, help, typ string, f func(peerStats) float64) *funcFamily {
-	return &funcFamily{name: name, help: help, typ: typ, samples: func() []promSample {
+func peerFamily(n *Node, name, help string, typ prometheus.ValueType, f func(peerStats) float64) *funcFamily {
+	return newFuncFamily(name, help, typ, []string{"peer"}, func() []promSample {
 		var out []promSample
 		for _, p := range n.trans.Stats().Peers {
 			peer := strconv.FormatUint(uint64(p.ID), 16)
 			if m, ok := findMemberID(n.members, p.ID); ok {
 				peer = m.Name
 			}
-			out = append(out, promSample{labels: []string{"peer", peer}, value: f(p)})
+			out = append(out, promSample{labels: []string{peer}, value: f(p)})
 		}
 		return out
-	}}
+	})
 }
 
 func b2f(b bool) float64 {
@@ -136,10 +141,8 @@ func (m *metrics) proposal(kind locks.Kind, d time.Duration, err error) {
 
 // handler serves GET /metrics in the Prometheus text format.
 func (m *metrics) handler(c echo.Context) error {
-	w := c.Response()
-	w.Header().Set(echo.HeaderContentType, "text/plain; version=0.0.4; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	return m.reg.writeTo(w)
+	m.serve.ServeHTTP(c.Response(), c.Request())
+	return nil
 }
 
 // observe is the middleware that counts requests by route and code, times

@@ -61,7 +61,7 @@ func TestMetrics(t *testing.T) {
 		`raftlock_proposal_seconds_bucket{command="acquire",le="+Inf"} 1`, "raftlock_log_save_seconds_count ",
 		`raftlock_peer_send_queue_depth{peer="`, `raftlock_peer_dropped_messages_total{peer="`, "raftlock_leases 1",
 		"raftlock_locks_held 1", "raftlock_waiters 0",
-		`raftlock_http_requests_total{method="POST",route="/v1/locks/:name/acquire",code="200"} 1`,
+		`raftlock_http_requests_total{code="200",method="POST",route="/v1/locks/:name/acquire"} 1`,
 		`raftlock_http_request_seconds_count{method="POST",route="/v1/locks/:name/acquire"} 1`,
 	} {
 		if !strings.Contains(a.Raw, want) {
