@@ -47,6 +47,10 @@ type leaseTimer struct {
 	// checkpointed: a checkpoint of this lease was handed out and not
 	// cleared since, so a keepalive must clear it.
 	checkpointed bool
+	// recorded: this clock has checkpointed the lease at least once. After
+	// that a lease kept alive in time is left out of checkpoints, so its
+	// keepalives write nothing (see Checkpoints).
+	recorded bool
 	// expiring: reported by Expired; no longer kept alive or reported.
 	expiring bool
 }
@@ -181,17 +185,31 @@ func (c *LeaseClock) Expired(now Duration, limit int) []LeaseID {
 	return out
 }
 
-// Checkpoints returns each live lease's remaining time at now, in id order,
-// for CheckpointLeases commands, and marks each as checkpointed. A remaining
-// time is at least 1ns (0 would mean "clear") and at most the ttl.
+// Checkpoints returns the remaining time at now of the leases that need a
+// checkpoint, in id order, for CheckpointLeases commands, and marks each as
+// checkpointed. A remaining time is at least 1ns (0 would mean "clear") and
+// at most the ttl.
+//
+// A lease needs one when this clock never recorded it (once per leadership),
+// when its record stands (nobody kept it alive since: a lease left to expire
+// is checkpointed every round, which bounds how far elections stretch it), or
+// when it is quiet (at most half its ttl left: a keepalive was missed). A
+// lease kept alive in time is left out after its first record is cleared, so
+// its keepalives stop writing to the log: one clearing write per lease per
+// leader, not one per checkpoint round.
 func (c *LeaseClock) Checkpoints(now Duration) []Checkpoint {
 	out := make([]Checkpoint, 0, len(c.timers))
 	for id, lt := range c.timers {
 		if lt.expiring {
 			continue
 		}
-		out = append(out, Checkpoint{LeaseID: id, Remaining: min(max(lt.deadline-now, Nanosecond), lt.ttl)})
+		remaining := lt.deadline - now
+		if lt.recorded && !lt.checkpointed && remaining > lt.ttl/CheckpointQuietDivisor {
+			continue
+		}
+		out = append(out, Checkpoint{LeaseID: id, Remaining: min(max(remaining, Nanosecond), lt.ttl)})
 		lt.checkpointed = true
+		lt.recorded = true
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].LeaseID < out[j].LeaseID })
 	return out

@@ -263,3 +263,39 @@ func TestLeaseClockObserve(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckpointHealthyLeaseWritesOnce: a lease kept alive every ttl/3 is
+// checkpointed once under a leader, so only its first keepalive after that
+// must clear a record; later keepalives write nothing. A lease that misses
+// keepalives (half its ttl left) is checkpointed again.
+func TestCheckpointHealthyLeaseWritesOnce(t *testing.T) {
+	sec := dur(time.Second)
+	ttl := 15 * sec
+	c := NewLeaseClock()
+	c.Reset(0, []LeaseTimer{{ID: 7, TTL: ttl}})
+	clears := 0
+	for now := Duration(0); now < 120*sec; now += sec {
+		if now%(5*sec) == 0 { // checkpoint round every 5s
+			c.Checkpoints(now)
+		}
+		if now%(5*sec) == 2*sec { // keepalive every ttl/3, between rounds
+			_, clr, ok := c.Keepalive(7, now)
+			if !ok {
+				t.Fatalf("Keepalive(7) at %s: lease gone", now)
+			}
+			if clr {
+				clears++
+			}
+		}
+	}
+	if clears != 1 {
+		t.Fatalf("a healthy lease needed %d clearing writes in 120s; want 1", clears)
+	}
+	// Quiet for 9s: at most half its ttl is left, so the next round records it.
+	if got := c.Checkpoints(120*sec + 9*sec); len(got) != 1 || got[0].LeaseID != 7 {
+		t.Fatalf("Checkpoints of a quiet lease = %v; want lease 7", got)
+	}
+	if _, clr, _ := c.Keepalive(7, 130*sec); !clr {
+		t.Fatal("Keepalive after a quiet lease's checkpoint: clear = false; want true")
+	}
+}

@@ -73,3 +73,8 @@ const (
 	// command time against the newest command time applied.
 	DedupRetention = 10 * Minute
 )
+
+// CheckpointQuietDivisor: a lease with at most ttl/CheckpointQuietDivisor
+// left has missed a keepalive (clients renew every ttl/3) and is checkpointed
+// again even after its record was cleared.
+const CheckpointQuietDivisor = 2
