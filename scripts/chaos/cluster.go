@@ -13,9 +13,6 @@ import (
 	"time"
 )
 
-// storeFileName is the Raft log inside a node's data dir (server.StoreFileName).
-const storeFileName = "raft.db"
-
 // node is one raftlock process slot: its addresses stay the same across
 // restarts.
 type node struct {
@@ -42,7 +39,9 @@ func (nd *node) clientURL() string { return "http://" + nd.clientAddr }
 
 // cluster is the nodes and the links between them.
 type cluster struct {
-	bin   string
+	bin string
+	// extra are flags every node gets.
+	extra []string
 	dir   string
 	nodes []*node
 	// links[i][j] carries node i's traffic to node j; nil on the diagonal.
@@ -56,8 +55,8 @@ type cluster struct {
 
 // newCluster lays out n nodes under dir with proxies on every link; nothing
 // runs yet.
-func newCluster(bin, dir string, n int, out *progress) (*cluster, error) {
-	c := &cluster{bin: bin, dir: dir, out: out}
+func newCluster(bin, dir string, n int, extra []string, out *progress) (*cluster, error) {
+	c := &cluster{bin: bin, dir: dir, extra: extra, out: out}
 	for i := range n {
 		client, err := freeAddr()
 		if err != nil {
@@ -119,14 +118,15 @@ func (c *cluster) start(i int) error {
 		return fmt.Errorf("start %s: %w", nd.name, err)
 	}
 	defer logf.Close() // the child has its own descriptor
-	cmd := exec.Command(c.bin, "serve",
+	args := append([]string{"serve",
 		"--id", nd.name, "--data-dir", nd.dataDir,
 		"--client-addr", nd.clientAddr, "--peer-addr", nd.peerAddr,
-		"--advertise-peer-url", "http://"+nd.peerAddr,
+		"--advertise-peer-url", "http://" + nd.peerAddr,
 		"--initial-cluster", nd.cluster,
 		"--heartbeat-interval", HeartbeatInterval.String(),
 		"--election-timeout", ElectionTimeout.String(),
-		"--log-level", "info")
+		"--log-level", "info"}, c.extra...)
+	cmd := exec.Command(c.bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")} // no stray RAFTLOCK_* from the caller
 	cmd.SysProcAttr = childAttr()

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -114,12 +115,13 @@ func (r *runState) readLogs() ([]nodeLog, error) {
 	return logs, nil
 }
 
-// ackVerdict replays the longest committed log and checks every answer
-// against it.
+// ackVerdict replays the log that reaches back furthest (the longest
+// committed one among those) and checks every answer against it.
 func (r *runState) ackVerdict(ops []porcupine.Operation, keys []string, logs []nodeLog) verdict {
 	ref := 0
 	for i := range logs {
-		if logs[i].committed() > logs[ref].committed() {
+		a, b := logs[i], logs[ref]
+		if a.snap.Index < b.snap.Index || (a.snap.Index == b.snap.Index && a.committed() > b.committed()) {
 			ref = i
 		}
 	}
@@ -129,7 +131,11 @@ func (r *runState) ackVerdict(ops []porcupine.Operation, keys []string, logs []n
 		f.addf("%v", err)
 		return f.verdict("acknowledged_in_log", "")
 	}
-	return checkAcknowledged(ops, keys, rep)
+	coverFrom := int64(math.MinInt64)
+	if rep.from > 1 {
+		coverFrom = rep.fromTime - r.hist.start.UnixNano() + int64(CompactionCoverMargin)
+	}
+	return checkAcknowledged(ops, keys, rep, coverFrom)
 }
 
 // linearizable runs the lockmodel check and writes the visualization when

@@ -125,6 +125,10 @@ const (
 	WritesMax = 1 << 21
 	// ViolationsMax bounds the violations reported per verdict.
 	ViolationsMax = 20
+	// CompactionCoverMargin: with a compacted log, requests invoked this
+	// long after the first retained entry's command time must be in the
+	// log (the margin covers a request proposed before its entry's time).
+	CompactionCoverMargin = 2 * time.Second
 	// LogReadBytesMax bounds one Entries read from a node's log.
 	LogReadBytesMax = 4 << 20
 )

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -109,7 +110,7 @@ func TestAcknowledgedVerdict(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			v := checkAcknowledged(tc.ops, tc.keys, rep)
+			v := checkAcknowledged(tc.ops, tc.keys, rep, math.MinInt64)
 			got := strings.Join(v.Violations, "; ")
 			switch {
 			case tc.want == "" && !v.OK:

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/raftlock/raftlock/server"
 )
 
 // Exit statuses.
@@ -33,6 +35,7 @@ type config struct {
 	checkTimeout    time.Duration
 	bug             string
 	noFaults        bool
+	snapshotCount   uint64
 	commandLineArgs []string
 }
 
@@ -74,6 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.checkTimeout, "check-timeout", CheckTimeoutDefault, "budget of the linearizability check")
 	fs.StringVar(&cfg.bug, "bug", "", "inject a client bug the verdicts must catch: "+bugUnfenced)
 	fs.BoolVar(&cfg.noFaults, "no-faults", false, "run the clients without faults")
+	fs.Uint64Var(&cfg.snapshotCount, "snapshot-count", 0, "every node's --snapshot-count, to exercise snapshots and compaction (default: the largest, so the verdicts see whole logs)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -86,6 +90,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if cfg.locks == 0 {
 		cfg.locks = max(2, cfg.clients/4)
+	}
+	if cfg.snapshotCount == 0 {
+		cfg.snapshotCount = server.SnapshotCountMax
 	}
 	if cfg.elects == 0 {
 		cfg.elects = max(1, cfg.clients/8)
@@ -107,6 +114,8 @@ func (cfg *config) validate() error {
 		return fmt.Errorf("--elections is %d, want [1, %d]", cfg.elects, ElectionsMax)
 	case cfg.checkTimeout <= 0:
 		return fmt.Errorf("--check-timeout is %v, want > 0", cfg.checkTimeout)
+	case cfg.snapshotCount < server.SnapshotCountMin || cfg.snapshotCount > server.SnapshotCountMax:
+		return fmt.Errorf("--snapshot-count is %d, want [%d, %d]", cfg.snapshotCount, server.SnapshotCountMin, server.SnapshotCountMax)
 	case cfg.bug != "" && cfg.bug != bugUnfenced:
 		return fmt.Errorf("--bug is %q, want %q or empty", cfg.bug, bugUnfenced)
 	}
@@ -122,6 +131,9 @@ func (cfg *config) replayCommand() string {
 	}
 	if cfg.noFaults {
 		s += " --no-faults"
+	}
+	if cfg.snapshotCount != 0 {
+		s += fmt.Sprintf(" --snapshot-count %d", cfg.snapshotCount)
 	}
 	return s
 }

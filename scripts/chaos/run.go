@@ -31,7 +31,7 @@ func run(ctx context.Context, cfg config, stdout io.Writer) int {
 			return exitHarness
 		}
 	}
-	c, err := newCluster(bin, dir, cfg.nodes, out)
+	c, err := newCluster(bin, dir, cfg.nodes, []string{"--snapshot-count", fmt.Sprint(cfg.snapshotCount)}, out)
 	if err != nil {
 		out.printf("%v", err)
 		return exitHarness
