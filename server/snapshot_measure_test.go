@@ -160,7 +160,7 @@ func TestMeasureDataDirSize(t *testing.T) {
 	t.Logf("%d acquire/release pairs (%d entries) in %v: %.0f entries/s", pairs, st.Applied, took.Round(time.Millisecond),
 		float64(st.Applied)/took.Seconds())
 	t.Logf("data dir: %d bytes in %d files (snapshots %d bytes, bbolt %d bytes)", size, files, dbSize, size-dbSize)
-	t.Logf("snapshots taken: %d, latest at %d: %d bytes, loop held %v", snaps.Taken, snaps.Index, snaps.LastBytes, snaps.LastDuration)
+	t.Logf("snapshots taken: %d, latest at %d: %d bytes in %v (applying waited meanwhile)", snaps.Taken, snaps.Index, snaps.LastBytes, snaps.LastDuration)
 	if snaps.Taken == 0 {
 		t.Errorf("no snapshot taken in %d entries", st.Applied)
 	}
@@ -196,7 +196,7 @@ func TestMeasureCatchUp(t *testing.T) {
 	}
 	target := c.Node(leader).Status().Commit
 	lsnap := c.Node(leader).SnapshotStats()
-	t.Logf("leader: %d snapshots, latest at %d: %d bytes, loop held %v", lsnap.Taken, lsnap.Index, lsnap.LastBytes, lsnap.LastDuration)
+	t.Logf("leader: %d snapshots, latest at %d: %d bytes in %v (applying waited meanwhile)", lsnap.Taken, lsnap.Index, lsnap.LastBytes, lsnap.LastDuration)
 
 	start = time.Now()
 	c.Restart(behind)

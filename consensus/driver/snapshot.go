@@ -20,8 +20,9 @@ type SnapshotStats struct {
 	Taken, Installed uint64
 	// LastBytes is the size of the latest snapshot file written here.
 	LastBytes int64
-	// LastDuration is how long the latest snapshot or install held the
-	// node loop.
+	// LastDuration is how long the latest snapshot took from start to
+	// record (written off the loop; applying waited that long), or how long
+	// the latest install held the loop.
 	LastDuration time.Duration
 }
 
