@@ -15,7 +15,11 @@
 # and builds both the raftlock binary (go build at the root) and the
 # benchmark there, so a half-edited work tree neither breaks nor skews the
 # run. With --vs-etcd it installs Debian's etcd-server when etcd is missing
-# (and says so). Results dir: $RAFTLOCK_BENCH_DIR, default a new temp dir;
+# (and says so). The benchmark is its own module (the etcd client stays
+# out of raftlock's go.mod) that requires raftlock through a replace of
+# ../..; it is built with -mod=mod so a dependency raftlock gained since its
+# go.sum was last tidied is resolved instead of failing the build (in the
+# exported copy; with --worktree, in scripts/bench itself). Results dir: $RAFTLOCK_BENCH_DIR, default a new temp dir;
 # data dirs, node logs and profiles are kept there. Other flags go to the
 # benchmark (scripts/bench -h lists them).
 set -euo pipefail
@@ -62,6 +66,6 @@ fi
 
 echo "building raftlock $REV and the benchmark in $SRC"
 (cd "$SRC" && go build -o "$RESULTS/raftlock" .)
-(cd "$SRC/scripts/bench" && go build -o "$RESULTS/bench" .)
+(cd "$SRC/scripts/bench" && go build -mod=mod -o "$RESULTS/bench" .)
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), nproc: $(nproc)"
 exec "$RESULTS/bench" --raftlock-bin "$RESULTS/raftlock" --dir "$RESULTS/run" --rev "$REV" "${args[@]}"
