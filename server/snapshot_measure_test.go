@@ -195,15 +195,29 @@ func TestMeasureCatchUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	target := c.Node(leader).Status().Commit
+	// Catch up from a snapshot of (nearly) the whole table, not from an
+	// older one and a long log: wait for the leader's next snapshot.
+	waited := time.Now()
+	if err := servertest.WaitUntil(ctx, func() bool {
+		return c.Node(leader).SnapshotStats().Index+server.DefaultSnapshotCount >= target
+	}); err != nil {
+		t.Fatalf("leader took no snapshot near %d: %v", target, err)
+	}
+	t.Logf("waited %v for the leader's snapshot near %d", time.Since(waited).Round(time.Millisecond), target)
 	lsnap := c.Node(leader).SnapshotStats()
 	t.Logf("leader: %d snapshots, latest at %d: %d bytes in %v (applying waited meanwhile)", lsnap.Taken, lsnap.Index, lsnap.LastBytes, lsnap.LastDuration)
 
 	start = time.Now()
 	c.Restart(behind)
+	if err := servertest.WaitUntil(ctx, func() bool { return c.Node(behind).SnapshotStats().Installed > 0 }); err != nil {
+		t.Fatal(err)
+	}
+	installed := time.Since(start)
 	if err := c.Node(behind).WaitApplied(ctx, consensus.Index(target)); err != nil {
 		t.Fatal(err)
 	}
 	took := time.Since(start)
+	t.Logf("follower installed the snapshot %v after its restart", installed.Round(time.Millisecond))
 	fsnap := c.Node(behind).SnapshotStats()
 	t.Logf("follower caught up to %d in %v (restart included); installed %d snapshots, install held its loop %v",
 		target, took.Round(time.Millisecond), fsnap.Installed, fsnap.LastDuration)
