@@ -74,7 +74,7 @@ func newEtcdTarget(c *cluster) (*etcdTarget, error) {
 }
 
 func (t *etcdTarget) newClient() (*clientv3.Client, error) {
-	return clientv3.New(clientv3.Config{Endpoints: t.endpoints, DialTimeout: probeTimeout * 5, Logger: zap.NewNop()})
+	return clientv3.New(clientv3.Config{Endpoints: t.endpoints, DialTimeout: dialTimeout, Logger: zap.NewNop()})
 }
 
 // leader asks each running member for its status and returns the one that

@@ -73,6 +73,22 @@ const (
 	// after a kill; a client still without one counts as stalled.
 	failoverGrantWait = 30 * time.Second
 
+	// dialTimeout bounds an etcd client's first connection.
+	dialTimeout = 5 * time.Second
+	// scrapeTimeout bounds one read of a leader's /metrics.
+	scrapeTimeout = 5 * time.Second
+	// metricsLineBytesMax bounds one line of a /metrics page.
+	metricsLineBytesMax = 1 << 20
+	// latencySamplesInitial is the initial capacity of a client's samples.
+	latencySamplesInitial = 1024
+
+	// profileClients is the client count of the profiled lock workload.
+	profileClients = 64
+
+	// dirPerm and filePerm are the modes of the results dir's contents.
+	dirPerm  = 0o755
+	filePerm = 0o644
+
 	// heldLocksPerLease is how many of the memory workload's locks share a
 	// lease: under raftlock's per-lease bound of 4096.
 	heldLocksPerLease = 1024

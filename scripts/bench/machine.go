@@ -72,7 +72,7 @@ func cpuModel() string {
 // a file in dir (appending, as a log does), and returns the sorted latencies.
 func fsyncLatency(dir string) ([]time.Duration, error) {
 	path := filepath.Join(dir, "fsync-probe")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, filePerm)
 	if err != nil {
 		return nil, fmt.Errorf("bench: fsync probe: %w", err)
 	}

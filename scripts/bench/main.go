@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -106,7 +107,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		if w = strings.TrimSpace(w); w == "" {
 			continue
 		}
-		if !contains(workloadNames, w) {
+		if !slices.Contains(workloadNames, w) {
 			return o, fmt.Errorf("--only: unknown workload %q, want some of %s", w, strings.Join(workloadNames, ","))
 		}
 		o.only[w] = true
@@ -133,15 +134,6 @@ func parseInts(s string) ([]int, error) {
 	return out, nil
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // run starts the clusters, runs the chosen workloads and prints the report.
 func run(ctx context.Context, o options, out io.Writer) (err error) {
 	if o.dir == "" {
@@ -149,7 +141,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 			return err
 		}
 	}
-	if err := os.MkdirAll(o.dir, 0o755); err != nil {
+	if err := os.MkdirAll(o.dir, dirPerm); err != nil {
 		return err
 	}
 	b := &bench{o: o, out: out}

@@ -36,10 +36,10 @@ func (p *proc) start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	assertf(p.cmd == nil, "%s started twice", p.name)
-	if err := os.MkdirAll(filepath.Dir(p.logPath), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p.logPath), dirPerm); err != nil {
 		return fmt.Errorf("bench: %s: %w", p.name, err)
 	}
-	logf, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logf, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, filePerm)
 	if err != nil {
 		return fmt.Errorf("bench: %s log: %w", p.name, err)
 	}

@@ -29,9 +29,6 @@ func (b *bench) profile(ctx context.Context) error {
 	return nil
 }
 
-// profileClients is the client count of the profiled lock workload.
-const profileClients = 64
-
 func (b *bench) profileWorkload(ctx context.Context, name string, w workload) error {
 	self, err := os.Executable()
 	if err != nil {

@@ -28,7 +28,7 @@ func measure(ctx context.Context, workers []worker, d time.Duration) runResult {
 		go func() {
 			defer wg.Done()
 			p := &parts[i]
-			p.lat = make([]time.Duration, 0, 1024)
+			p.lat = make([]time.Duration, 0, latencySamplesInitial)
 			for first := true; first || (ctx.Err() == nil && time.Now().Before(deadline)); first = false {
 				octx, cancel := context.WithTimeout(ctx, opTimeout)
 				t0 := time.Now()

@@ -24,7 +24,7 @@ type histSums map[string][2]float64
 // scrapeHist reads the _sum and _count lines of families from url
 // (Prometheus text format).
 func scrapeHist(ctx context.Context, url string, families []string) (histSums, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*probeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, scrapeTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -42,7 +42,7 @@ func scrapeHist(ctx context.Context, url string, families []string) (histSums, e
 	}
 	out := histSums{}
 	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc.Buffer(nil, metricsLineBytesMax)
 	for sc.Scan() {
 		line := sc.Text()
 		for _, f := range families {
