@@ -1,12 +1,15 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/raftlock/raftlock/client/wire"
+	"github.com/raftlock/raftlock/consensus"
 	"github.com/raftlock/raftlock/locks"
 )
 
@@ -48,6 +51,9 @@ func (n *Node) keepalive(c echo.Context) error {
 		return err
 	}
 	ttl, clearCheckpoint, err := n.fsm.keepalive(id)
+	if errors.Is(err, errLeaseExpiring) {
+		return n.awaitLeaseGone(ctx, id)
+	}
 	if err != nil {
 		return err
 	}
@@ -122,4 +128,23 @@ func (n *Node) readBarrier(c echo.Context) error {
 		return err
 	}
 	return n.linearizable(c.Request().Context())
+}
+
+// awaitLeaseGone answers a keepalive of a lease the leader already decided
+// to expire: not_found only once its ExpireLease is applied, so no read after
+// the answer can still see the lease alive; no_leader (retry) if leadership
+// is lost first, since a new leader restarts the lease's clock.
+func (n *Node) awaitLeaseGone(ctx context.Context, id locks.LeaseID) error {
+	for {
+		st := n.drv.Status()
+		if _, _, exists := n.fsm.lease(id); !exists {
+			return notFoundf("lease %d expired", id)
+		}
+		if st.Role != consensus.RoleLeader {
+			return errNoLeaseClock
+		}
+		if err := n.drv.WaitApplied(ctx, st.Applied+1); err != nil {
+			return err
+		}
+	}
 }

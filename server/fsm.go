@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"io"
 	"strconv"
 	"sync"
@@ -123,9 +124,13 @@ func (f *lockFSM) stopLeading() {
 	f.clock.Reset(0, nil)
 }
 
+// errLeaseExpiring: the leader's clock passed the lease's deadline and its
+// ExpireLease is on its way, but the table still holds the lease.
+var errLeaseExpiring = errors.New("server: lease expiry in progress")
+
 // keepalive resets lease id's deadline. It fails with ErrNotLeaseClock when
-// the clock is not running here, and with locks.ErrNotFound when the lease
-// is gone or its expiry is on its way.
+// the clock is not running here, with errLeaseExpiring while the lease's
+// expiry is on its way, and with locks.ErrNotFound when the lease is gone.
 func (f *lockFSM) keepalive(id locks.LeaseID) (ttl locks.Duration, clearCheckpoint bool, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -135,7 +140,7 @@ func (f *lockFSM) keepalive(id locks.LeaseID) (ttl locks.Duration, clearCheckpoi
 	ttl, clearCheckpoint, ok := f.clock.Keepalive(id, f.now())
 	if !ok {
 		if _, exists := f.table.Lease(id); exists {
-			return 0, false, notFoundf("lease %d expired; its expiry is being committed", id)
+			return 0, false, errLeaseExpiring
 		}
 		return 0, false, notFoundf("lease %d not found", id)
 	}
