@@ -16,6 +16,28 @@ func (b *bench) report() {
 	b.printf("%s\n", b.machine)
 	b.printf("runs: %d x %v after a %v warm-up, medians with (min–max); latencies in ms of one op (acquire+release, create+revoke, one keepalive)\n\n",
 		b.o.runs, b.o.duration, b.o.warmup)
+	b.table()
+	if len(b.fails) > 0 {
+		b.printf("\n\nfailover (%d clients, leader SIGKILLed, restarted after everyone completed a pair):\n", failoverClients)
+	}
+	for _, f := range b.fails {
+		b.printf("- %s: %s\n", f.system, formatFailover(f.res))
+	}
+	b.printf("\nRSS per node (/proc/PID/status VmRSS):\n")
+	for _, m := range b.mem {
+		var parts []string
+		for _, v := range m.rss {
+			parts = append(parts, fmt.Sprintf("%.1f", mib(v)))
+		}
+		b.printf("- %s, %s: %s MiB\n", m.system, m.when, strings.Join(parts, " / "))
+	}
+}
+
+// table prints one row per workload run, nothing when none ran.
+func (b *bench) table() {
+	if len(b.rows) == 0 {
+		return
+	}
 	names := b.targetNames()
 	head := []string{"workload", "unit"}
 	for _, n := range names {
@@ -50,18 +72,6 @@ func (b *bench) report() {
 		for _, n := range r.notes {
 			b.printf("\n%s: %s", r.key, n)
 		}
-	}
-	b.printf("\n\nfailover (%d clients, leader SIGKILLed, restarted after everyone completed a pair):\n", failoverClients)
-	for _, f := range b.fails {
-		b.printf("- %s: %s\n", f.system, formatFailover(f.res))
-	}
-	b.printf("\nRSS per node (/proc/PID/status VmRSS):\n")
-	for _, m := range b.mem {
-		var parts []string
-		for _, v := range m.rss {
-			parts = append(parts, fmt.Sprintf("%.1f", mib(v)))
-		}
-		b.printf("- %s, %s: %s MiB\n", m.system, m.when, strings.Join(parts, " / "))
 	}
 }
 
