@@ -29,6 +29,10 @@ const (
 	DefaultLogLevel          = "info"
 	DefaultSnapshotCount     = 10_000
 	DefaultLogFormat         = "json"
+	// DefaultCertReloadInterval is how often a node with TLS looks at the
+	// modification time and size of its certificate, key and CA files and
+	// reloads those that changed (--cert-reload-interval).
+	DefaultCertReloadInterval = 5 * time.Second
 )
 
 // Config is every setting of a node. The zero value is not valid; start from
@@ -67,6 +71,17 @@ type Config struct {
 	PeerCertFile      string
 	PeerKeyFile       string
 	PeerTrustedCAFile string
+	// CertFile and KeyFile turn on TLS on the client listener (both or
+	// neither); the advertised client URL is then https://. ClientCAFile,
+	// which needs them, makes the client listener require a client
+	// certificate signed by that CA.
+	CertFile     string
+	KeyFile      string
+	ClientCAFile string
+	// CertReloadInterval is how often the certificate, key and CA files of
+	// both listeners are checked for a change (modification time and size)
+	// and reloaded; 0 means DefaultCertReloadInterval.
+	CertReloadInterval time.Duration
 }
 
 // DefaultConfig returns the configuration of `raftlock serve` with no flags.
@@ -137,6 +152,9 @@ func (c *Config) Validate() error {
 	if err := c.validateTLS(); err != nil {
 		return err
 	}
+	if err := c.validateClientTLS(); err != nil {
+		return err
+	}
 	return c.validateURLs()
 }
 
@@ -187,9 +205,9 @@ func (c *Config) peerScheme() string {
 // validateURLs derives and checks the advertise URLs and the cluster.
 func (c *Config) validateURLs() error {
 	if c.AdvertiseClientURL == "" {
-		c.AdvertiseClientURL = "http://" + c.ClientAddr
+		c.AdvertiseClientURL = c.clientScheme() + "://" + c.ClientAddr
 	}
-	if err := validateURL("advertise-client-url", c.AdvertiseClientURL, ""); err != nil {
+	if err := validateClientURL(c.AdvertiseClientURL, c.ClientTLS()); err != nil {
 		return err
 	}
 	members, err := parseInitialCluster(c.InitialCluster, c.peerScheme())

@@ -67,6 +67,8 @@ type Node struct {
 	peerLn   net.Listener
 	client   *http.Server
 	peer     *http.Server
+	// certs reloads the TLS files of both listeners (certreload.go).
+	certs *certReloader
 
 	// fsm is the lock table; nil when Options.FSM plugs in another state
 	// machine (then the lock API answers internal).
@@ -164,7 +166,7 @@ func (n *Node) listen(opts Options) error {
 
 // wire builds the transport, the driver and both HTTP servers.
 func (n *Node) wire(opts Options) error {
-	serverTLS, clientTLS, err := n.loadTLS()
+	serverTLS, clientTLS, err := n.setupTLS()
 	if err != nil {
 		return err
 	}
@@ -301,6 +303,12 @@ func (n *Node) Run(ctx context.Context) error {
 		defer close(clockDone)
 		n.runLeaseClock(drvCtx)
 	}()
+	certsDone := make(chan struct{})
+	// Exits when stopDriver is called (step 2 below), at once without TLS.
+	go func() {
+		defer close(certsDone)
+		n.watchCertificates(drvCtx)
+	}()
 	n.log.Info("node started",
 		zap.String("client_url", n.ClientURL()), zap.String("peer_url", n.PeerURL()),
 		zap.String("data_dir", n.cfg.DataDir), zap.Int("members", len(n.members)),
@@ -335,6 +343,7 @@ func (n *Node) Run(ctx context.Context) error {
 	// Readies, so the last write it made is complete and fsynced.
 	stopDriver()
 	<-clockDone
+	<-certsDone
 	if !driverDone {
 		errs = append(errs, <-drvErr)
 	}
@@ -402,7 +411,9 @@ func ignoreClosed(err error) error {
 
 // ClientURL is the URL of the bound client listener (an advertise URL may
 // differ).
-func (n *Node) ClientURL() string { return "http://" + n.clientLn.Addr().String() }
+func (n *Node) ClientURL() string {
+	return n.cfg.clientScheme() + "://" + n.clientLn.Addr().String()
+}
 
 // PeerURL is the URL of the bound peer listener.
 func (n *Node) PeerURL() string { return n.cfg.peerScheme() + "://" + n.peerLn.Addr().String() }

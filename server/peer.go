@@ -3,26 +3,10 @@ package server
 import (
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"go.uber.org/zap"
-
-	"github.com/raftlock/raftlock/consensus/transport"
 )
-
-// loadTLS reads the peer certificates when mutual TLS is configured; both
-// configs are nil otherwise (h2c).
-func (n *Node) loadTLS() (serverTLS, clientTLS *tls.Config, err error) {
-	if !n.cfg.TLS() {
-		return nil, nil, nil
-	}
-	serverTLS, clientTLS, err = transport.LoadTLS(n.cfg.PeerCertFile, n.cfg.PeerKeyFile, n.cfg.PeerTrustedCAFile)
-	if err != nil {
-		return nil, nil, fmt.Errorf("server: peer TLS: %w", err)
-	}
-	return serverTLS, clientTLS, nil
-}
 
 // peerServer serves the transport's handler over HTTP/2: h2c, or h2 over
 // mutual TLS when serverTLS is set (servePeers then uses ServeTLS, which
