@@ -34,6 +34,11 @@ const (
 	KindProclaim
 	// KindResign gives up election Name led with term Token.
 	KindResign
+	// KindCreateACLToken creates an ACL token (ACLName, ACLRules,
+	// SecretHash, optional TTL); its accessor is the entry's index.
+	KindCreateACLToken
+	// KindDeleteACLToken deletes the ACL token Accessor.
+	KindDeleteACLToken
 	kindEnd // one past the last kind
 )
 
@@ -58,6 +63,10 @@ func (k Kind) String() string {
 		return "proclaim"
 	case KindResign:
 		return "resign"
+	case KindCreateACLToken:
+		return "create_acl_token"
+	case KindDeleteACLToken:
+		return "delete_acl_token"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -78,8 +87,9 @@ type Command struct {
 	// LeaseID: the lease of revoke, expire, acquire (0 = create one for this
 	// lock alone) and cancel_wait.
 	LeaseID LeaseID `codec:"l,omitempty"`
-	// TTL: the ttl of create_lease, and of acquire with LeaseID 0. Zero
-	// means TTLDefault.
+	// TTL: the ttl of create_lease, and of acquire with LeaseID 0 (zero
+	// means TTLDefault); the optional ttl of create_acl_token (zero means
+	// the token never expires).
 	TTL Duration `codec:"d,omitempty"`
 	// Name: the lock or election of acquire, release, cancel_wait,
 	// proclaim and resign.
@@ -98,6 +108,16 @@ type Command struct {
 	// Checkpoints: the leases of checkpoint_leases, in strictly increasing
 	// LeaseID order.
 	Checkpoints []Checkpoint `codec:"c,omitempty"`
+	// Creator: the ACL token a new lease belongs to, for create_lease and
+	// acquire with LeaseID 0 (zero: ACLs off, or the bootstrap token).
+	Creator AccessorID `codec:"cr,omitempty"`
+	// Accessor: the ACL token delete_acl_token deletes.
+	Accessor AccessorID `codec:"ac,omitempty"`
+	// ACLName, ACLRules and SecretHash: the token create_acl_token creates.
+	// The secret itself never enters the log, only its SHA-256.
+	ACLName    string    `codec:"an,omitempty"`
+	ACLRules   []ACLRule `codec:"ar,omitempty"`
+	SecretHash []byte    `codec:"sh,omitempty"`
 }
 
 // Checkpoint is one lease's remaining time as the leader saw it. Remaining 0

@@ -88,6 +88,20 @@ func fingerprint(c *Command) uint64 {
 		h.u64(uint64(cp.LeaseID))
 		h.u64(uint64(cp.Remaining))
 	}
+	// The access-control fields are hashed only when set, so every command
+	// without them keeps the fingerprint it had before they existed (dedup
+	// records in older snapshots still match their retries).
+	if c.Creator != 0 || c.Accessor != 0 || c.ACLName != "" || len(c.ACLRules) != 0 || len(c.SecretHash) != 0 {
+		h.u64(uint64(c.Creator))
+		h.u64(uint64(c.Accessor))
+		h.str(c.ACLName)
+		h.u64(uint64(len(c.ACLRules)))
+		for _, r := range c.ACLRules {
+			h.str(r.Prefix)
+			h.u64(uint64(r.Allow))
+		}
+		h.str(string(c.SecretHash))
+	}
 	return h.sum
 }
 

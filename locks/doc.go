@@ -54,6 +54,19 @@
 //     when the lease neither waits nor holds.
 //   - Proclaim{Name, Token, Value} and Resign{Name, Token}: change the value of
 //     or give up election Name led with term Token, else ErrNotLeader.
+//   - CreateACLToken{ACLName, ACLRules, SecretHash, TTL}: adds an ACL token
+//     whose accessor is the entry's index (Result.Accessor; Result.ExpiresAt
+//     is the command time + TTL, 0 without one). Tokens expired at the
+//     command's time are deleted first. Only the SHA-256 of the secret is in
+//     the log and the table; ACLTokenByHash finds a token by it.
+//   - DeleteACLToken{Accessor}: deletes the token, else ErrNotFound. Its
+//     leases stay.
+//
+// CreateLease and Acquire (without LeaseID) carry the Creator of the new
+// lease, the ACL token it belongs to; the server lets only that token (or an
+// admin) use the lease. The table stores the rules and offers Allows (the
+// longest matching prefix decides) but authorizes nothing itself: the
+// server does, before it proposes.
 //
 // The wait duration is not in the log: the server proposes CancelWait when it
 // runs out (at most WaitMax) or the client goes away. A queued acquire's grant
@@ -71,15 +84,16 @@
 //
 // # Reads
 //
-// Lock, Election, Lease, ListLocks, ListElections, Fence, LeaseTimers, Stats,
-// Applied. None changes the table.
+// Lock, Election, Lease, ListLocks, ListLocksWhere, ListElections, Fence,
+// LeaseTimers, Stats, Applied, ACLToken, ACLTokenByHash, ACLTokens. None
+// changes the table.
 //
 // # Snapshots
 //
 // Snapshot writes the whole table (leases, locks with their queues, elections,
-// dedup records) to an io.Writer as a stream of msgpack values in sorted order:
-// the same table gives the same bytes (testdata/snapshot-v1.msgpack pins the
-// format). Restore replaces the table with a snapshot's after validating every
+// dedup records, ACL tokens) to an io.Writer as a stream of msgpack values in
+// sorted order: the same table gives the same bytes (testdata/snapshot-v2.msgpack
+// pins the format; version 1 snapshots, without tokens, still restore). Restore replaces the table with a snapshot's after validating every
 // record; on error (wrapping ErrCorruptSnapshot for bad bytes) the table is
 // untouched. Restore never panics on bad bytes.
 //

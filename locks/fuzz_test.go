@@ -19,6 +19,9 @@ func FuzzDecodeCommand(f *testing.F) {
 		{Kind: KindCancelWait, Name: "a", LeaseID: 1},
 		{Kind: KindCheckpointLeases, Checkpoints: []Checkpoint{{1, 5}, {2, 0}}},
 		{Kind: KindRevokeLease, LeaseID: 1},
+		{Kind: KindCreateLease, Creator: 3},
+		{Kind: KindCreateACLToken, ACLName: "ci", SecretHash: testHash(1), TTL: dur(time.Hour), ACLRules: []ACLRule{{Prefix: "jobs/", Allow: CapRead | CapLock}, {Allow: CapAdmin}}},
+		{Kind: KindDeleteACLToken, Accessor: 3},
 	} {
 		f.Add(raw(f, c))
 	}

@@ -45,6 +45,9 @@ func (t *Table) checkInvariants() error {
 	for r := range want {
 		return fmt.Errorf("%s %q names lease %d (waiting %t) which does not list it", objectKind(r.election), r.name, r.lease, r.waiting)
 	}
+	if err := t.checkACL(); err != nil {
+		return err
+	}
 	if t.forgottenMax > Token(t.applied) {
 		return fmt.Errorf("forgotten token %d above applied index %d", t.forgottenMax, t.applied)
 	}

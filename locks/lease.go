@@ -3,8 +3,8 @@ package locks
 import "sort"
 
 // createLease creates a lease of ttl (TTLDefault when 0) with id = index.
-func (t *Table) createLease(index Index, ttl Duration) Result {
-	ls, err := t.newLease(index, ttl, false)
+func (t *Table) createLease(index Index, ttl Duration, creator AccessorID) Result {
+	ls, err := t.newLease(index, ttl, false, creator)
 	if err != nil {
 		return Result{Err: err}
 	}
@@ -12,7 +12,7 @@ func (t *Table) createLease(index Index, ttl Duration) Result {
 }
 
 // newLease adds a lease with id = index, refusing past LeasesMax.
-func (t *Table) newLease(index Index, ttl Duration, single bool) (*lease, error) {
+func (t *Table) newLease(index Index, ttl Duration, single bool, creator AccessorID) (*lease, error) {
 	if n := len(t.leases); n >= t.limits.leases {
 		return nil, errorf(ErrTooLarge, "table has %d leases, max %d", n, t.limits.leases)
 	}
@@ -23,7 +23,7 @@ func (t *Table) newLease(index Index, ttl Duration, single bool) (*lease, error)
 	if t.leases[id] != nil {
 		assertf(false, "lease %d created twice", id)
 	}
-	ls := &lease{id: id, ttl: ttl, grantedAt: t.now, single: single}
+	ls := &lease{id: id, ttl: ttl, grantedAt: t.now, single: single, creator: creator}
 	t.leases[id] = ls
 	t.touchLease(index, ls)
 	return ls, nil

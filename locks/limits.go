@@ -74,6 +74,30 @@ const (
 	DedupRetention = 10 * Minute
 )
 
+// The bounds of access control. A token is a name, its rules and the
+// SHA-256 of its secret; the secret never enters the table.
+const (
+	// ACLTokensMax bounds the ACL tokens in the table. Expired tokens are
+	// deleted when a token is created, so they do not count.
+	ACLTokensMax = 4096
+
+	// ACLRulesPerTokenMax bounds the rules of one token.
+	ACLRulesPerTokenMax = 64
+
+	// ACLNameBytesMax is the longest token name, in bytes.
+	ACLNameBytesMax = 128
+
+	// ACLSecretHashBytes is the length of a secret's hash (SHA-256).
+	ACLSecretHashBytes = 32
+
+	// ACLTokenTTLMin is the shortest ttl of a token that expires.
+	ACLTokenTTLMin = 1 * Second
+
+	// ACLTokenTTLMax is the longest ttl of a token that expires (a token
+	// created without a ttl never does).
+	ACLTokenTTLMax = 10 * 365 * 24 * Hour
+)
+
 // CheckpointQuietDivisor: a lease with at most ttl/CheckpointQuietDivisor
 // left has missed a keepalive (clients renew every ttl/3) and is checkpointed
 // again even after its record was cleared.

@@ -1,6 +1,7 @@
 package locks
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,10 @@ func TestLimits(t *testing.T) {
 		{"DedupRecordsMax > 0", DedupRecordsMax > 0},
 		{"ListMax > 0", ListMax > 0},
 		{"RequestIDBytesMax > 0", RequestIDBytesMax > 0},
+		{"BodyBytesMax fits the largest token request (rules of NameBytesMax prefixes, ~64 bytes of JSON each)", BodyBytesMax >= ACLRulesPerTokenMax*(NameBytesMax+64)+ACLNameBytesMax},
+		{"ACLTokenTTLMin > 0", ACLTokenTTLMin > 0},
+		{"ACLTokenTTLMin <= ACLTokenTTLMax", ACLTokenTTLMin <= ACLTokenTTLMax},
+		{"ACLTokensMax > 0", ACLTokensMax > 0},
 		{"Duration matches time.Duration", time.Duration(Second) == time.Second && time.Duration(Hour) == time.Hour},
 	}
 	for _, tc := range cases {
@@ -44,11 +49,19 @@ func TestLargestCommandsFit(t *testing.T) {
 		cps[i] = Checkpoint{LeaseID: LeaseID(1<<63) + LeaseID(i), Remaining: TTLMax}
 	}
 	big := func(n int) string { return strings.Repeat("x", n) }
+	bigRules := func() []ACLRule {
+		rs := make([]ACLRule, ACLRulesPerTokenMax)
+		for i := range rs {
+			rs[i] = ACLRule{Prefix: fmt.Sprintf("%03d", i) + big(NameBytesMax-3), Allow: CapRead | CapLock | CapElect}
+		}
+		return rs
+	}
 	cases := []struct {
 		name string
 		c    Command
 	}{
 		{"checkpoints", Command{Kind: KindCheckpointLeases, Checkpoints: cps, RequestID: big(RequestIDBytesMax), Time: 1 << 62}},
+		{"acl token", Command{Kind: KindCreateACLToken, ACLName: big(ACLNameBytesMax), SecretHash: testHash(1), TTL: ACLTokenTTLMax, ACLRules: bigRules(), RequestID: big(RequestIDBytesMax), Time: 1 << 62}},
 		{"acquire", Command{Kind: KindAcquire, Name: big(NameBytesMax), Owner: big(OwnerBytesMax), Value: big(ValueBytesMax), Election: true, Wait: true, LeaseID: 1 << 63, RequestID: big(RequestIDBytesMax), Time: 1 << 62}},
 	}
 	for _, tc := range cases {

@@ -25,7 +25,7 @@ func (t *Table) acquire(index Index, c *Command) Result {
 	}
 	if ls == nil {
 		var err error
-		if ls, err = t.newLease(index, c.TTL, true); err != nil {
+		if ls, err = t.newLease(index, c.TTL, true, c.Creator); err != nil {
 			return Result{Err: err}
 		}
 	}
@@ -55,7 +55,7 @@ func (t *Table) enqueue(index Index, c *Command, ls *lease, lk *lock) Result {
 	}
 	if ls == nil {
 		var err error
-		if ls, err = t.newLease(index, c.TTL, true); err != nil {
+		if ls, err = t.newLease(index, c.TTL, true, c.Creator); err != nil {
 			return Result{Err: err}
 		}
 	}

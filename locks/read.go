@@ -47,6 +47,8 @@ type LeaseInfo struct {
 	Checkpointed Duration
 	// Single reports a lease created by an acquire for one object alone.
 	Single bool
+	// Creator is the ACL token the lease was created for (0: none).
+	Creator AccessorID
 	// Locks and Elections are the names it holds, sorted.
 	Locks, Elections []string
 	// Waits are the objects it waits for, locks first, sorted by name.
@@ -115,7 +117,7 @@ func (t *Table) Lease(id LeaseID) (LeaseInfo, bool) {
 	if ls == nil {
 		return LeaseInfo{}, false
 	}
-	li := LeaseInfo{ID: ls.id, TTL: ls.ttl, GrantedAt: ls.grantedAt, Checkpointed: ls.checkpointed, Single: ls.single, ModifyIndex: ls.modifyIndex}
+	li := LeaseInfo{ID: ls.id, TTL: ls.ttl, GrantedAt: ls.grantedAt, Checkpointed: ls.checkpointed, Single: ls.single, Creator: ls.creator, ModifyIndex: ls.modifyIndex}
 	objs := append([]holding(nil), ls.objs...)
 	sort.Slice(objs, func(i, j int) bool { return holdingLess(objs[i], objs[j]) })
 	for _, o := range objs {
@@ -137,22 +139,28 @@ func (t *Table) Lease(id LeaseID) (LeaseInfo, bool) {
 // every name once and keeps the first limit+1 in a bounded heap: O(n log
 // limit) for a table of n locks.
 func (t *Table) ListLocks(prefix, after string, limit int) (infos []LockInfo, more bool) {
-	return t.list(false, prefix, after, limit)
+	return t.list(false, prefix, after, limit, nil)
+}
+
+// ListLocksWhere is ListLocks of the names keep accepts (the names a token
+// may read): the limit counts only those. keep must not touch the table.
+func (t *Table) ListLocksWhere(prefix, after string, limit int, keep func(name string) bool) (infos []LockInfo, more bool) {
+	return t.list(false, prefix, after, limit, keep)
 }
 
 // ListElections is ListLocks for elections.
 func (t *Table) ListElections(prefix, after string, limit int) (infos []LockInfo, more bool) {
-	return t.list(true, prefix, after, limit)
+	return t.list(true, prefix, after, limit, nil)
 }
 
-func (t *Table) list(election bool, prefix, after string, limit int) ([]LockInfo, bool) {
+func (t *Table) list(election bool, prefix, after string, limit int, keep func(string) bool) ([]LockInfo, bool) {
 	if limit < 1 || limit > ListMax {
 		limit = ListMax
 	}
 	// first holds the limit+1 smallest matching names seen, largest on top.
 	first := make(nameHeap, 0, limit+1)
 	for name := range t.namespace(election) {
-		if !strings.HasPrefix(name, prefix) || name <= after {
+		if !strings.HasPrefix(name, prefix) || name <= after || (keep != nil && !keep(name)) {
 			continue
 		}
 		if len(first) <= limit {

@@ -46,6 +46,9 @@ func (rd *restorer) run() error {
 	if err := rd.dedups(); err != nil {
 		return err
 	}
+	if err := rd.aclTokens(); err != nil {
+		return err
+	}
 	var tr snapTrailer
 	if err := rd.get("trailer", &tr); err != nil {
 		return err
@@ -69,8 +72,12 @@ func (rd *restorer) header() error {
 	switch {
 	case h.Magic != snapshotMagic:
 		return corrupt("magic %q, want %q", h.Magic, snapshotMagic)
-	case h.Version != snapshotVersion:
-		return corrupt("version %d, want %d", h.Version, snapshotVersion)
+	case h.Version < snapshotVersionMin || h.Version > snapshotVersion:
+		return corrupt("version %d, want %d..%d", h.Version, snapshotVersionMin, snapshotVersion)
+	case h.ACLTokens < 0 || h.ACLTokens > lim.aclTokens:
+		return corrupt("%d ACL tokens, max %d", h.ACLTokens, lim.aclTokens)
+	case h.Version < 2 && h.ACLTokens != 0:
+		return corrupt("version %d snapshot with %d ACL tokens", h.Version, h.ACLTokens)
 	case h.Leases < 0 || h.Leases > lim.leases:
 		return corrupt("%d leases, max %d", h.Leases, lim.leases)
 	case h.Locks < 0 || h.Elections < 0 || h.Locks > lim.locks-h.Elections:
@@ -110,9 +117,11 @@ func (rd *restorer) leases() error {
 			return corrupt("lease %d: checkpointed %s outside [0s, %s]", sl.ID, sl.Checkpointed, sl.TTL)
 		case sl.ModifyIndex < Index(sl.ID) || sl.ModifyIndex > t.applied:
 			return corrupt("lease %d: modify index %d outside [%d, %d]", sl.ID, sl.ModifyIndex, sl.ID, t.applied)
+		case Index(sl.Creator) > t.applied:
+			return corrupt("lease %d: creator %d above applied %d", sl.ID, sl.Creator, t.applied)
 		}
 		prev = sl.ID
-		t.leases[sl.ID] = &lease{id: sl.ID, ttl: sl.TTL, grantedAt: sl.GrantedAt, checkpointed: sl.Checkpointed, modifyIndex: sl.ModifyIndex, single: sl.Single}
+		t.leases[sl.ID] = &lease{id: sl.ID, ttl: sl.TTL, grantedAt: sl.GrantedAt, checkpointed: sl.Checkpointed, modifyIndex: sl.ModifyIndex, single: sl.Single, creator: sl.Creator}
 	}
 	return nil
 }
@@ -244,6 +253,35 @@ func (rd *restorer) dedups() error {
 		}
 		prev = sd.Index
 		t.dedup.add(sd.ID, dedupRecord{index: sd.Index, time: sd.Time, fingerprint: sd.Fingerprint, result: res})
+	}
+	return nil
+}
+
+// aclTokens reads the ACL token records, validating each as a
+// create_acl_token command is.
+func (rd *restorer) aclTokens() error {
+	t := rd.t
+	var prev AccessorID
+	for i := 0; i < rd.hdr.ACLTokens; i++ {
+		var st snapACLToken
+		if err := rd.get("ACL token", &st); err != nil {
+			return err
+		}
+		switch {
+		case st.Accessor <= prev || Index(st.Accessor) > t.applied:
+			return corrupt("ACL token %d after %d, applied %d", st.Accessor, prev, t.applied)
+		case st.ExpiresAt < 0:
+			return corrupt("ACL token %d: negative expiry %d", st.Accessor, st.ExpiresAt)
+		}
+		c := Command{Kind: KindCreateACLToken, ACLName: st.Name, ACLRules: st.Rules, SecretHash: st.SecretHash}
+		if err := validateACLToken(&c); err != nil {
+			return corrupt("ACL token %d: %v", st.Accessor, err)
+		}
+		if prevID, dup := t.aclByHash[string(st.SecretHash)]; dup {
+			return corrupt("ACL token %d has the secret hash of token %d", st.Accessor, prevID)
+		}
+		prev = st.Accessor
+		t.addACLToken(&ACLToken{Accessor: st.Accessor, Name: st.Name, SecretHash: st.SecretHash, Rules: st.Rules, CreatedAt: st.CreatedAt, ExpiresAt: st.ExpiresAt})
 	}
 	return nil
 }

@@ -45,6 +45,12 @@ type Result struct {
 	// Released: the number of locks and elections a revoke, expire,
 	// release or resign freed.
 	Released int `codec:"rl,omitempty"`
+	// Accessor: create_acl_token: the new token's accessor;
+	// delete_acl_token: the token deleted.
+	Accessor AccessorID `codec:"ac,omitempty"`
+	// ExpiresAt: create_acl_token: the token's expiry (unix nanoseconds),
+	// 0 for never.
+	ExpiresAt int64 `codec:"xa,omitempty"`
 	// Duplicate: the request id was applied before; this is the first
 	// result again and nothing changed.
 	Duplicate bool `codec:"-"`

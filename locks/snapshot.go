@@ -10,8 +10,13 @@ import (
 	"github.com/hashicorp/go-msgpack/v2/codec"
 )
 
-// snapshotVersion is the format Snapshot writes and Restore reads.
-const snapshotVersion = 1
+// snapshotVersion is the format Snapshot writes. Version 2 added the ACL
+// tokens and each lease's creator; Restore also reads version 1 (a lease
+// record of 6 fields decodes with creator 0, and there are no tokens).
+const snapshotVersion = 2
+
+// snapshotVersionMin is the oldest format Restore reads.
+const snapshotVersionMin = 1
 
 // snapshotMagic opens and closes every snapshot.
 const snapshotMagic = "raftlock-locks"
@@ -22,7 +27,8 @@ const snapshotBufferBytes = 64 << 10
 
 // A snapshot is a stream of msgpack values: one snapHeader, then Leases
 // snapLease in id order, Locks snapLock and Elections snapLock in name order,
-// Dedup snapDedup in index order, and one snapTrailer.
+// Dedup snapDedup in index order, ACLTokens snapACLToken in accessor order
+// (version 2), and one snapTrailer.
 type snapHeader struct {
 	Magic        string `codec:"m"`
 	Version      int    `codec:"v"`
@@ -34,6 +40,7 @@ type snapHeader struct {
 	Locks        int    `codec:"nk"`
 	Elections    int    `codec:"ne"`
 	Dedup        int    `codec:"nd"`
+	ACLTokens    int    `codec:"na,omitempty"`
 }
 
 // The records are encoded as msgpack arrays (toarray): smaller and faster
@@ -47,6 +54,8 @@ type snapLease struct {
 	Checkpointed Duration `codec:"c"`
 	ModifyIndex  Index    `codec:"x"`
 	Single       bool     `codec:"s"`
+	// Creator is new in version 2; a version 1 record ends before it.
+	Creator AccessorID `codec:"cr"`
 }
 
 type snapLock struct {
@@ -81,6 +90,15 @@ type snapDedup struct {
 	Result      storedResult `codec:"r"`
 }
 
+type snapACLToken struct {
+	Accessor   AccessorID `codec:"i"`
+	Name       string     `codec:"n"`
+	SecretHash []byte     `codec:"h"`
+	Rules      []ACLRule  `codec:"r"`
+	CreatedAt  int64      `codec:"c"`
+	ExpiresAt  int64      `codec:"x,omitempty"`
+}
+
 type snapTrailer struct {
 	Magic string `codec:"m"`
 }
@@ -100,6 +118,7 @@ func (t *Table) Snapshot(w io.Writer) error {
 		Magic: snapshotMagic, Version: snapshotVersion, Applied: t.applied, NewestTime: t.newestTime,
 		ForgottenMax: t.forgottenMax, RemovedIndex: t.removedIndex,
 		Leases: len(t.leases), Locks: len(t.locks), Elections: len(t.elections), Dedup: t.dedup.len(),
+		ACLTokens: len(t.aclTokens),
 	}
 	if err := put(&hdr); err != nil {
 		return err
@@ -126,6 +145,12 @@ func (t *Table) Snapshot(w io.Writer) error {
 		r := t.dedup.records[e.id]
 		sd := snapDedup{ID: e.id, Index: r.index, Time: r.time, Fingerprint: r.fingerprint, Result: storeResult(r.result)}
 		if err := put(&sd); err != nil {
+			return err
+		}
+	}
+	for _, tk := range t.sortedACLTokens() {
+		st := snapACLToken{Accessor: tk.Accessor, Name: tk.Name, SecretHash: tk.SecretHash, Rules: tk.Rules, CreatedAt: tk.CreatedAt, ExpiresAt: tk.ExpiresAt}
+		if err := put(&st); err != nil {
 			return err
 		}
 	}

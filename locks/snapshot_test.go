@@ -3,6 +3,7 @@ package locks
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -15,9 +16,24 @@ import (
 // snapshot is an ErrCorruptSnapshot error that leaves the table unchanged.
 
 // busyTable builds a table with every kind of state: leases (one
-// checkpointed, one single), held locks with queues, an election with a
-// candidate waiting, and dedup records including a refusal.
+// checkpointed, one single, two created for ACL tokens), held locks with
+// queues, an election with a candidate waiting, dedup records including a
+// refusal, and ACL tokens (one expiring, one deleted).
 func busyTable(t testing.TB) *harness {
+	h := busyTableV1(t)
+	admin := h.ok(Command{Kind: KindCreateACLToken, ACLName: "ops", SecretHash: testHash(1), ACLRules: []ACLRule{{Prefix: "", Allow: CapAdmin}}}).Accessor
+	jobs := h.ok(Command{Kind: KindCreateACLToken, ACLName: "jobs runner", SecretHash: testHash(2), TTL: dur(time.Hour), RequestID: "tok-2",
+		ACLRules: []ACLRule{{Prefix: "jobs/", Allow: CapRead | CapLock}, {Prefix: "jobs/leader", Allow: CapElect}}}).Accessor
+	gone := h.ok(Command{Kind: KindCreateACLToken, ACLName: "gone", SecretHash: testHash(3), ACLRules: []ACLRule{{Prefix: "x", Allow: CapRead}}}).Accessor
+	h.ok(Command{Kind: KindDeleteACLToken, Accessor: gone})
+	h.ok(Command{Kind: KindCreateLease, Creator: admin})
+	h.ok(Command{Kind: KindAcquire, Name: "jobs/1", Creator: jobs, Owner: "runner"})
+	return h
+}
+
+// busyTableV1 is the table of testdata/snapshot-v1.msgpack: the state a
+// version 1 snapshot could hold (no ACL tokens, no lease creators).
+func busyTableV1(t testing.TB) *harness {
 	h := newHarness(t)
 	l1 := h.lease(10 * time.Second)
 	l2 := h.lease(20 * time.Second)
@@ -71,7 +87,10 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	for id := LeaseID(0); id < 20; id++ {
+	if x, y := fmt.Sprintf("%+v", h.tbl.ACLTokens()), fmt.Sprintf("%+v", b.ACLTokens()); x != y || len(h.tbl.ACLTokens()) != 2 {
+		t.Errorf("restored ACLTokens() = %s; want %s (2 tokens)", y, x)
+	}
+	for id := LeaseID(0); id < 30; id++ {
 		x, okx := h.tbl.Lease(id)
 		y, oky := b.Lease(id)
 		if okx != oky || !sameLease(x, y) {
@@ -113,7 +132,7 @@ func sameInfo(x, y LockInfo) bool {
 
 func sameLease(x, y LeaseInfo) bool {
 	return x.ID == y.ID && x.TTL == y.TTL && x.GrantedAt == y.GrantedAt && x.Checkpointed == y.Checkpointed &&
-		x.Single == y.Single && x.ModifyIndex == y.ModifyIndex &&
+		x.Single == y.Single && x.Creator == y.Creator && x.ModifyIndex == y.ModifyIndex &&
 		strings.Join(x.Locks, ",") == strings.Join(y.Locks, ",") &&
 		strings.Join(x.Elections, ",") == strings.Join(y.Elections, ",") && len(x.Waits) == len(y.Waits)
 }
@@ -161,13 +180,25 @@ func TestRestoreCorrupt(t *testing.T) {
 	}
 	okLease := &snapLease{ID: 1, TTL: TTLDefault, ModifyIndex: 2}
 	okLock := &snapLock{Name: "a", LeaseID: 1, Token: 2, ModifyIndex: 2}
+	okToken := &snapACLToken{Accessor: 3, Name: "t", SecretHash: testHash(1), Rules: []ACLRule{{Prefix: "a", Allow: CapRead}}}
 	end := &snapTrailer{Magic: snapshotMagic}
 	cases := []struct {
 		name string
 		vals []any
 	}{
 		{"bad magic", []any{hdr(func(h *snapHeader) { h.Magic = "x" }), okLease, okLock, end}},
-		{"bad version", []any{hdr(func(h *snapHeader) { h.Version = 2 }), okLease, okLock, end}},
+		{"bad version", []any{hdr(func(h *snapHeader) { h.Version = snapshotVersion + 1 }), okLease, okLock, end}},
+		{"version 0", []any{hdr(func(h *snapHeader) { h.Version = 0 }), okLease, okLock, end}},
+		{"v1 with tokens", []any{hdr(func(h *snapHeader) { h.Version, h.ACLTokens = 1, 1 }), okLease, okLock, okToken, end}},
+		{"too many tokens", []any{hdr(func(h *snapHeader) { h.ACLTokens = ACLTokensMax + 1 }), okLease, okLock, okToken, end}},
+		{"token above applied", []any{hdr(func(h *snapHeader) { h.ACLTokens = 1 }), okLease, okLock, &snapACLToken{Accessor: 11, Name: "t", SecretHash: testHash(1), Rules: okToken.Rules}, end}},
+		{"token short hash", []any{hdr(func(h *snapHeader) { h.ACLTokens = 1 }), okLease, okLock, &snapACLToken{Accessor: 3, Name: "t", SecretHash: []byte{1}, Rules: okToken.Rules}, end}},
+		{"token no rules", []any{hdr(func(h *snapHeader) { h.ACLTokens = 1 }), okLease, okLock, &snapACLToken{Accessor: 3, Name: "t", SecretHash: testHash(1)}, end}},
+		{"token admin prefix", []any{hdr(func(h *snapHeader) { h.ACLTokens = 1 }), okLease, okLock, &snapACLToken{Accessor: 3, Name: "t", SecretHash: testHash(1), Rules: []ACLRule{{Prefix: "a", Allow: CapAdmin}}}, end}},
+		{"tokens unsorted", []any{hdr(func(h *snapHeader) { h.ACLTokens = 2 }), okLease, okLock, okToken, okToken, end}},
+		{"tokens same hash", []any{hdr(func(h *snapHeader) { h.ACLTokens = 2 }), okLease, okLock, okToken, &snapACLToken{Accessor: 4, Name: "t", SecretHash: testHash(1), Rules: okToken.Rules}, end}},
+		{"token negative expiry", []any{hdr(func(h *snapHeader) { h.ACLTokens = 1 }), okLease, okLock, &snapACLToken{Accessor: 3, Name: "t", SecretHash: testHash(1), Rules: okToken.Rules, ExpiresAt: -1}, end}},
+		{"lease creator above applied", []any{hdr(nil), &snapLease{ID: 1, TTL: TTLDefault, ModifyIndex: 2, Creator: 11}, okLock, end}},
 		{"too many leases", []any{hdr(func(h *snapHeader) { h.Leases = LeasesMax + 1 }), okLease, okLock, end}},
 		{"negative count", []any{hdr(func(h *snapHeader) { h.Locks = -1 }), okLease, end}},
 		{"lease above applied", []any{hdr(nil), &snapLease{ID: 11, TTL: TTLDefault, ModifyIndex: 11}, okLock, end}},
@@ -191,6 +222,9 @@ func TestRestoreCorrupt(t *testing.T) {
 	// The valid base restores, so each case fails for its own reason.
 	if err := NewTable().Restore(bytes.NewReader(encodeStream(t, hdr(nil), okLease, okLock, end))); err != nil {
 		t.Fatalf("Restore(valid base) = %v", err)
+	}
+	if err := NewTable().Restore(bytes.NewReader(encodeStream(t, hdr(func(h *snapHeader) { h.ACLTokens = 1 }), okLease, okLock, okToken, end))); err != nil {
+		t.Fatalf("Restore(valid base with a token) = %v", err)
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -108,13 +108,14 @@ func (w *mpWriter) bool(v bool) {
 
 // lease writes a snapLease of ls.
 func (w *mpWriter) lease(ls *lease) {
-	w.arr(6)
+	w.arr(7)
 	w.uint(uint64(ls.id))
 	w.int(int64(ls.ttl))
 	w.int(ls.grantedAt)
 	w.int(int64(ls.checkpointed))
 	w.uint(uint64(ls.modifyIndex))
 	w.bool(ls.single)
+	w.uint(uint64(ls.creator))
 }
 
 // lock writes a snapLock of lk named name.

@@ -28,10 +28,10 @@ func TestMPWriterMatchesCodec(t *testing.T) {
 	var mw mpWriter
 	for i, u := range uints {
 		in := ints[i%len(ints)]
-		ls := &lease{id: LeaseID(u), ttl: Duration(in), grantedAt: ints[(i+3)%len(ints)], checkpointed: Duration(ints[(i+5)%len(ints)]), modifyIndex: Index(uints[(i+1)%len(uints)]), single: i%2 == 0}
+		ls := &lease{id: LeaseID(u), ttl: Duration(in), grantedAt: ints[(i+3)%len(ints)], checkpointed: Duration(ints[(i+5)%len(ints)]), modifyIndex: Index(uints[(i+1)%len(uints)]), single: i%2 == 0, creator: AccessorID(uints[(i+2)%len(uints)])}
 		mw.reset()
 		mw.lease(ls)
-		want := enc(&snapLease{ID: ls.id, TTL: ls.ttl, GrantedAt: ls.grantedAt, Checkpointed: ls.checkpointed, ModifyIndex: ls.modifyIndex, Single: ls.single})
+		want := enc(&snapLease{ID: ls.id, TTL: ls.ttl, GrantedAt: ls.grantedAt, Checkpointed: ls.checkpointed, ModifyIndex: ls.modifyIndex, Single: ls.single, Creator: AccessorID(uints[(i+2)%len(uints)])})
 		if !bytes.Equal(mw.b, want) {
 			t.Fatalf("mpWriter.lease(%+v) = %x; want codec's %x", ls, mw.b, want)
 		}

@@ -40,13 +40,19 @@ type Table struct {
 
 	dedup dedupTable
 
+	// aclTokens are the ACL tokens by accessor; aclByHash maps each
+	// token's secret hash (as a string) to its accessor.
+	// Invariant: the two hold the same tokens.
+	aclTokens map[AccessorID]*ACLToken
+	aclByHash map[string]AccessorID
+
 	// changes lists the objects the last Apply changed.
 	changes []Change
 }
 
 // tableLimits are the bounds on the whole table's size.
 type tableLimits struct {
-	locks, leases, waiters int
+	locks, leases, waiters, aclTokens int
 }
 
 // lease is one lease. Invariant: every holding names an object whose holder
@@ -60,7 +66,9 @@ type lease struct {
 	// single: created by an acquire for that one object; freeing or
 	// withdrawing it revokes the lease.
 	single bool
-	objs   []holding
+	// creator is the ACL token the lease was created for (0: none).
+	creator AccessorID
+	objs    []holding
 }
 
 // holding is one object a lease holds or waits for.
@@ -91,11 +99,13 @@ func NewTable() *Table {
 	return &Table{
 		h:         newHandle(),
 		dec:       newCommandDecoder(),
-		limits:    tableLimits{locks: LocksMax, leases: LeasesMax, waiters: WaitersMax},
+		limits:    tableLimits{locks: LocksMax, leases: LeasesMax, waiters: WaitersMax, aclTokens: ACLTokensMax},
 		leases:    make(map[LeaseID]*lease),
 		locks:     make(map[string]*lock),
 		elections: make(map[string]*lock),
 		dedup:     newDedupTable(),
+		aclTokens: make(map[AccessorID]*ACLToken),
+		aclByHash: make(map[string]AccessorID),
 	}
 }
 
@@ -151,7 +161,7 @@ func (t *Table) applyCommand(index Index, c *Command) Result {
 func (t *Table) dispatch(index Index, c *Command) Result {
 	switch c.Kind {
 	case KindCreateLease:
-		return t.createLease(index, c.TTL)
+		return t.createLease(index, c.TTL, c.Creator)
 	case KindRevokeLease, KindExpireLease:
 		return t.revokeLease(index, c.LeaseID)
 	case KindCheckpointLeases:
@@ -166,6 +176,10 @@ func (t *Table) dispatch(index Index, c *Command) Result {
 		return t.proclaim(index, c.Name, c.Token, c.Value)
 	case KindResign:
 		return t.resign(index, c.Name, c.Token)
+	case KindCreateACLToken:
+		return t.createACLToken(index, c)
+	case KindDeleteACLToken:
+		return t.deleteACLToken(c.Accessor)
 	}
 	assertf(false, "command kind %d passed validation but has no apply", c.Kind)
 	return Result{}

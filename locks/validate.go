@@ -13,19 +13,24 @@ const (
 	fWait
 	fElection
 	fCheckpoints
+	fCreator
+	fAccessor
+	fACLName
+	fACLRules
+	fSecretHash
 )
 
 // fieldsOf lists the fields kind k may carry; every other must be zero.
 func fieldsOf(k Kind) field {
 	switch k {
 	case KindCreateLease:
-		return fTTL
+		return fTTL | fCreator
 	case KindRevokeLease, KindExpireLease:
 		return fLeaseID
 	case KindCheckpointLeases:
 		return fCheckpoints
 	case KindAcquire:
-		return fLeaseID | fTTL | fName | fOwner | fValue | fWait | fElection
+		return fLeaseID | fTTL | fName | fOwner | fValue | fWait | fElection | fCreator
 	case KindRelease:
 		return fName | fToken
 	case KindCancelWait:
@@ -34,6 +39,10 @@ func fieldsOf(k Kind) field {
 		return fName | fToken | fValue
 	case KindResign:
 		return fName | fToken
+	case KindCreateACLToken:
+		return fTTL | fACLName | fACLRules | fSecretHash
+	case KindDeleteACLToken:
+		return fAccessor
 	}
 	return 0
 }
@@ -55,12 +64,18 @@ func present(c *Command) field {
 	set(c.Wait, fWait)
 	set(c.Election, fElection)
 	set(len(c.Checkpoints) != 0, fCheckpoints)
+	set(c.Creator != 0, fCreator)
+	set(c.Accessor != 0, fAccessor)
+	set(c.ACLName != "", fACLName)
+	set(len(c.ACLRules) != 0, fACLRules)
+	set(len(c.SecretHash) != 0, fSecretHash)
 	return f
 }
 
 // fieldName names the lowest field of f, as the HTTP API spells it.
 func fieldName(f field) string {
-	names := [...]string{"lease_id", "ttl", "name", "owner", "value", "token", "wait", "election", "checkpoints"}
+	names := [...]string{"lease_id", "ttl", "name", "owner", "value", "token", "wait", "election", "checkpoints",
+		"creator", "accessor", "acl_name", "rules", "secret_hash"}
 	for i, n := range names {
 		if f&(1<<i) != 0 {
 			return n
@@ -87,7 +102,7 @@ func ValidateCommand(c Command) error {
 	if extra := present(&c) &^ allowed; extra != 0 {
 		return errorf(ErrInvalidArgument, "%s does not take %s", c.Kind, fieldName(extra))
 	}
-	if allowed&fTTL != 0 && c.TTL != 0 {
+	if allowed&fTTL != 0 && c.TTL != 0 && c.Kind != KindCreateACLToken {
 		if err := validateTTL(c.TTL); err != nil {
 			return err
 		}
@@ -120,6 +135,9 @@ func validateKind(c *Command) error {
 		if c.Value != "" && !c.Election {
 			return errorf(ErrInvalidArgument, "acquire of a lock takes no value; campaign for an election instead")
 		}
+		if c.LeaseID != 0 && c.Creator != 0 {
+			return errorf(ErrInvalidArgument, "acquire takes a creator only without a lease_id")
+		}
 	case KindRelease, KindProclaim, KindResign:
 		if c.Token == 0 {
 			return errorf(ErrInvalidArgument, "%s needs a token", c.Kind)
@@ -130,6 +148,12 @@ func validateKind(c *Command) error {
 		}
 	case KindCheckpointLeases:
 		return validateCheckpoints(c.Checkpoints)
+	case KindCreateACLToken:
+		return validateACLToken(c)
+	case KindDeleteACLToken:
+		if c.Accessor == 0 {
+			return errorf(ErrInvalidArgument, "delete_acl_token needs an accessor")
+		}
 	}
 	return nil
 }
