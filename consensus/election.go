@@ -1,6 +1,10 @@
 package consensus
 
-import "go.uber.org/zap"
+import (
+	"slices"
+
+	"go.uber.org/zap"
+)
 
 // inLease reports whether this node heard from a live leader within the
 // minimum election timeout (a leader always is, until CheckQuorum deposes it):
@@ -15,7 +19,9 @@ func (r *Raft) tickElection() {
 	r.electionElapsed++
 	if r.electionElapsed >= r.randomizedElectionTimeout {
 		r.electionElapsed = 0
-		r.campaign(true)
+		if r.promotable() {
+			r.campaign(true)
+		}
 	}
 }
 
@@ -23,7 +29,8 @@ func (r *Raft) tickElection() {
 func (r *Raft) tickLeader() {
 	r.heartbeatElapsed++
 	r.electionElapsed++
-	for _, id := range r.voters {
+	r.tickTransfer()
+	for _, id := range r.members {
 		if pr := r.prs[id]; id != r.id && pr.ticksSinceHeard < r.electionTicks {
 			pr.ticksSinceHeard++
 		}
@@ -46,15 +53,11 @@ func (r *Raft) tickLeader() {
 // checkQuorum closes a CheckQuorum window: it reports whether a quorum
 // (counting the leader) was heard from in it, and opens the next one.
 func (r *Raft) checkQuorum() bool {
-	active := 0
-	for _, id := range r.voters {
-		pr := r.prs[id]
-		if id == r.id || pr.recentActive {
-			active++
-		}
+	ok := r.hasQuorum(func(id NodeID) bool { return id == r.id || r.prs[id].recentActive })
+	for _, pr := range r.prs {
 		pr.recentActive = false
 	}
-	return active >= r.quorum()
+	return ok
 }
 
 // quorumActive reports whether this node leads and heard from a quorum
@@ -63,13 +66,7 @@ func (r *Raft) quorumActive() bool {
 	if r.role != RoleLeader {
 		return false
 	}
-	active := 0
-	for _, id := range r.voters {
-		if id == r.id || r.prs[id].ticksSinceHeard < r.electionTicks {
-			active++
-		}
-	}
-	return active >= r.quorum()
+	return r.hasQuorum(func(id NodeID) bool { return id == r.id || r.prs[id].ticksSinceHeard < r.electionTicks })
 }
 
 // reset moves to term (clearing the vote only if the term rises) and clears
@@ -91,6 +88,8 @@ func (r *Raft) reset(term Term) {
 	r.committedInTerm = false
 	r.appendPending = false
 	r.commitPending = false
+	r.leadTransferee = None
+	r.transferElapsed = 0
 }
 
 // becomeFollower follows lead (None when unknown) in term.
@@ -135,8 +134,8 @@ func (r *Raft) becomeLeader() {
 	r.role = RoleLeader
 	r.lead = r.id
 	last := r.log.lastIndex()
-	r.prs = make(map[NodeID]*progress, len(r.voters))
-	for _, id := range r.voters {
+	r.prs = make(map[NodeID]*progress, len(r.members)+1)
+	for _, id := range r.membersAndSelf() {
 		pr := &progress{next: last + 1, inflights: newInflights(r.maxInflight), ticksSinceHeard: r.electionTicks}
 		if heard[id] {
 			pr.ticksSinceHeard = 0
@@ -155,15 +154,28 @@ func (r *Raft) becomeLeader() {
 
 // campaign starts a pre-vote (pre) or a real election.
 func (r *Raft) campaign(pre bool) {
-	var voteTerm Term
-	var typ MessageType
 	if pre {
 		r.becomePreCandidate()
-		voteTerm, typ = r.term+1, MsgPreVote
-	} else {
-		r.becomeCandidate()
-		voteTerm, typ = r.term, MsgVote
+		r.requestVotes(MsgPreVote, r.term+1, nil)
+		return
 	}
+	r.campaignNow(false)
+}
+
+// campaignNow starts a real election; transfer marks the vote requests as a
+// leadership transfer's.
+func (r *Raft) campaignNow(transfer bool) {
+	r.becomeCandidate()
+	var ctx []byte
+	if transfer {
+		ctx = transferContext
+	}
+	r.requestVotes(MsgVote, r.term, ctx)
+}
+
+// requestVotes votes for ourselves and asks every other voter of the
+// membership (both halves of a joint one) for its (pre-)vote at term.
+func (r *Raft) requestVotes(typ MessageType, term Term, ctx []byte) {
 	if r.poll(r.id, true) {
 		return
 	}
@@ -173,11 +185,21 @@ func (r *Raft) campaign(pre bool) {
 		return
 	}
 	last := r.log.lastIndex()
-	for _, id := range r.voters {
-		if id != r.id {
-			r.send(Message{Type: typ, To: id, Term: voteTerm, Index: last, LogTerm: lastTerm})
+	m := r.membership()
+	for _, id := range r.members {
+		if id != r.id && m.IsVoter(id) {
+			r.send(Message{Type: typ, To: id, Term: term, Index: last, LogTerm: lastTerm, Context: ctx})
 		}
 	}
+}
+
+// membersAndSelf is the members plus this node (a leader leaving the
+// cluster keeps its own progress), sorted.
+func (r *Raft) membersAndSelf() []NodeID {
+	if _, ok := slices.BinarySearch(r.members, r.id); ok {
+		return r.members
+	}
+	return sortedWith(r.members, r.id)
 }
 
 // poll records id's answer in the current campaign and acts on the outcome:
@@ -187,23 +209,16 @@ func (r *Raft) poll(id NodeID, granted bool) bool {
 	if _, ok := r.votes[id]; !ok {
 		r.votes[id] = granted
 	}
-	yes, no := 0, 0
-	for _, v := range r.votes {
-		if v {
-			yes++
-		} else {
-			no++
-		}
-	}
 	switch {
-	case yes >= r.quorum():
+	case r.hasQuorum(func(id NodeID) bool { v, ok := r.votes[id]; return ok && v }):
 		if r.role == RolePreCandidate {
 			r.campaign(false)
 		} else {
 			r.becomeLeader()
 		}
 		return true
-	case no >= r.quorum():
+	case !r.hasQuorum(func(id NodeID) bool { v, ok := r.votes[id]; return !ok || v }):
+		// A majority of one half said no: the election is lost.
 		r.becomeFollower(r.term, None)
 		return true
 	}

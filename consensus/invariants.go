@@ -41,8 +41,7 @@ func (r *Raft) checkLogInvariants() {
 		prev = t
 	}
 	if r.role == RoleLeader {
-		for _, id := range r.voters {
-			pr := r.prs[id]
+		for id, pr := range r.prs {
 			assertf(pr.match <= l.lastIndex(), "peer %d match %d > last index %d", id, pr.match, l.lastIndex())
 			assertf(pr.match < pr.next, "peer %d match %d >= next %d", id, pr.match, pr.next)
 		}

@@ -52,3 +52,22 @@ const TermMax = math.MaxUint64 - 1<<32
 // VotersMax bounds the voters a snapshot's metadata may list: more than any
 // sensible cluster, few enough that checking them for duplicates is cheap.
 const VotersMax = 64
+
+// LearnersMax bounds the learners a membership may list.
+const LearnersMax = 16
+
+// ConfContextBytesMax bounds the application's context a membership entry
+// (and a snapshot's metadata) carries: the member directory of VotersMax +
+// LearnersMax members with their names and addresses fits well within it.
+const ConfContextBytesMax = 64 << 10
+
+// PromoteLagEntriesMax is how far behind the leader's last index a learner
+// may be and still be promoted: a voter that lags further would slow commits
+// (or stall them, in a small cluster) while it catches up.
+const PromoteLagEntriesMax = 1024
+
+// SnapshotMetaBytesMax bounds a snapshot's encoded metadata (SnapshotMeta):
+// an index, a term, up to 2*VotersMax+LearnersMax ids of at most ten bytes
+// each and a context of ConfContextBytesMax, with room for framing. The
+// transport, the snapshot files and the store refuse larger metadata.
+const SnapshotMetaBytesMax = ConfContextBytesMax + (2*VotersMax+LearnersMax)*10 + 256

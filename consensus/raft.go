@@ -32,8 +32,11 @@ var ErrInvalidMessage = errors.New("consensus: invalid message")
 type Config struct {
 	// ID is this node's id; never None.
 	ID NodeID
-	// Voters is the cluster's voting membership, this node included. Until
-	// membership changes land, every node is started with the same Voters.
+	// Voters is the cluster's initial voting membership, the same on every
+	// node started with the cluster; it is used only while neither a
+	// snapshot nor a membership entry in the log says otherwise. A node that
+	// joins a running cluster starts with no voters: it follows the leader
+	// that contacts it and learns the membership from the log it receives.
 	Voters []NodeID
 	// Storage is the stable log and hard state the core reads.
 	Storage Storage
@@ -69,9 +72,9 @@ func (cfg *Config) validate() error {
 	switch {
 	case cfg.ID == None:
 		return fmt.Errorf("%w: ID is None", ErrInvalidConfig)
-	case len(cfg.Voters) == 0:
-		return fmt.Errorf("%w: no voters", ErrInvalidConfig)
-	case !slices.Contains(cfg.Voters, cfg.ID):
+	case len(cfg.Voters) > VotersMax:
+		return fmt.Errorf("%w: %d voters, max %d", ErrInvalidConfig, len(cfg.Voters), VotersMax)
+	case len(cfg.Voters) > 0 && !slices.Contains(cfg.Voters, cfg.ID):
 		return fmt.Errorf("%w: ID %d not among the voters %v", ErrInvalidConfig, cfg.ID, cfg.Voters)
 	case cfg.Storage == nil:
 		return fmt.Errorf("%w: no storage", ErrInvalidConfig)
@@ -110,15 +113,25 @@ type Status struct {
 	// QuorumActive is true on a leader that heard from a quorum (itself
 	// included) within the last election timeout.
 	QuorumActive bool
+	// LeadTransferee is the voter a leader is handing over to, or None.
+	LeadTransferee NodeID
+	// ConfIndex is the index of the membership entry in effect (0 for the
+	// initial voters); ConfPending says it is not committed yet or is a
+	// joint configuration: the change is not finished.
+	ConfIndex   Index
+	ConfPending bool
 }
 
 // Raft is the deterministic Raft core. It is not safe for concurrent use: its
 // owner (the driver or the simulator) serializes every call.
 type Raft struct {
 	id NodeID
-	// voters is sorted: every loop over the cluster follows it, never a map.
-	voters []NodeID
-	log    *raftLog
+	// conf says which membership is in effect; members caches its voters
+	// and learners, sorted: every loop over the cluster follows it, never
+	// a map.
+	conf    confLog
+	members []NodeID
+	log     *raftLog
 
 	// term never decreases; vote is the candidate voted for in term.
 	// Invariant: vote changes from None at most once per term.
@@ -127,8 +140,13 @@ type Raft struct {
 	lead NodeID
 	role Role
 
-	// prs is the leader's progress per voter (itself included); nil otherwise.
+	// prs is the leader's progress per member (itself included, even when
+	// it is leaving the cluster); nil otherwise.
 	prs map[NodeID]*progress
+	// leadTransferee is the voter a leader hands over to (None when not
+	// transferring); transferElapsed counts the ticks since it began.
+	leadTransferee  NodeID
+	transferElapsed int
 	// votes holds the (pre-)vote answers of the current campaign.
 	votes map[NodeID]bool
 
@@ -188,7 +206,6 @@ func New(cfg Config) (*Raft, error) {
 	}
 	r := &Raft{
 		id:                    cfg.ID,
-		voters:                slices.Sorted(slices.Values(cfg.Voters)),
 		log:                   l,
 		term:                  hs.Term,
 		vote:                  hs.Vote,
@@ -211,21 +228,15 @@ func New(cfg Config) (*Raft, error) {
 	if r.maxInflight == 0 {
 		r.maxInflight = MaxInflightMsgsDefault
 	}
+	if err := r.loadMembership(cfg.Voters); err != nil {
+		return nil, err
+	}
 	r.becomeFollower(hs.Term, None)
-	r.logger.Info("raft started",
+	r.logger.Info("raft started", zap.Stringer("membership", r.membership()),
 		zap.Uint64("term", uint64(r.term)), zap.Uint64("vote", uint64(r.vote)),
 		zap.Uint64("commit", uint64(r.log.committed)), zap.Uint64("applied", uint64(r.log.applied)),
 		zap.Uint64("last_index", uint64(r.log.lastIndex())))
 	return r, nil
-}
-
-// quorum is the number of voters that make a majority.
-func (r *Raft) quorum() int { return len(r.voters)/2 + 1 }
-
-// isVoter reports whether id is a member of the cluster.
-func (r *Raft) isVoter(id NodeID) bool {
-	_, found := slices.BinarySearch(r.voters, id)
-	return found
 }
 
 // Tick advances the core's logical clock by one tick.
@@ -264,7 +275,7 @@ func (r *Raft) Step(m Message) error {
 func (r *Raft) step(m Message) error {
 	switch {
 	case m.Term > r.term:
-		if (m.Type == MsgVote || m.Type == MsgPreVote) && r.inLease() {
+		if (m.Type == MsgVote || m.Type == MsgPreVote) && r.inLease() && !isTransferVote(m) {
 			// Leader stickiness: a node that hears from a live leader neither
 			// votes nor raises its term, so a rejoining node cannot depose it.
 			if ce := r.logger.Check(zap.DebugLevel, "vote ignored in leader lease"); ce != nil {
@@ -329,6 +340,8 @@ func (r *Raft) stepFollower(m Message) error {
 		return r.handleSnapshot(m)
 	case MsgReadIndexResp:
 		r.readStates = append(r.readStates, ReadState{Index: m.Index, RequestCtx: m.Context})
+	case MsgTimeoutNow:
+		r.handleTimeoutNow(m)
 	}
 	return nil
 }
@@ -344,6 +357,10 @@ func (r *Raft) stepLeader(m Message) error {
 		return fmt.Errorf("%w: MsgAppResp from %d about index %d past last index %d", ErrInvalidMessage, m.From, m.Index, r.log.lastIndex())
 	}
 	pr := r.prs[m.From]
+	if pr == nil {
+		// Not a member (any more): a removed node's late answer.
+		return nil
+	}
 	pr.recentActive = true
 	pr.ticksSinceHeard = 0
 	switch m.Type {
@@ -381,6 +398,9 @@ func (r *Raft) Propose(data []byte) (Index, Term, error) {
 	if r.role != RoleLeader {
 		return 0, 0, ErrNotLeader
 	}
+	if r.leadTransferee != None {
+		return 0, 0, fmt.Errorf("%w: leadership transfer to %d in progress", ErrProposalDropped, r.leadTransferee)
+	}
 	if n := r.log.lastIndex() - r.log.committed; n >= UncommittedEntriesMax {
 		return 0, 0, fmt.Errorf("%w: %d uncommitted entries, max %d", ErrProposalDropped, n, UncommittedEntriesMax)
 	}
@@ -400,6 +420,7 @@ func (r *Raft) Propose(data []byte) (Index, Term, error) {
 
 // Status returns the core's current state.
 func (r *Raft) Status() Status {
+	m, confIndex := r.conf.current()
 	return Status{
 		ID:           r.id,
 		Role:         r.role,
@@ -410,6 +431,10 @@ func (r *Raft) Status() Status {
 		Applied:      r.log.applied,
 		LastIndex:    r.log.lastIndex(),
 		QuorumActive: r.quorumActive(),
+
+		LeadTransferee: r.leadTransferee,
+		ConfIndex:      confIndex,
+		ConfPending:    confIndex > r.log.committed || m.Joint(),
 	}
 }
 

@@ -115,7 +115,7 @@ func (r *Raft) startWaitingReads() {
 // sends (a one-node cluster answers at once).
 func (r *Raft) startReads(reqs ...readRequest) {
 	assertf(r.committedInTerm, "starting reads before committing in term %d", r.term)
-	if r.quorum() == 1 {
+	if r.soleVoter() {
 		for _, req := range reqs {
 			req.index = r.log.committed
 			r.answerRead(req)
@@ -155,16 +155,12 @@ func (r *Raft) ackRead(pr *progress, ctx []byte) {
 	// The quorum-th highest acknowledged round, counting the leader as
 	// having acknowledged every round: all rounds up to it are confirmed.
 	// (matchBuf is only scratch space here: the values are round numbers.)
-	r.matchBuf = r.matchBuf[:0]
-	for _, id := range r.voters {
+	confirmed := r.quorumIndex(func(id NodeID) uint64 {
 		if id == r.id {
-			r.matchBuf = append(r.matchBuf, Index(r.reads.lastSeq))
-		} else {
-			r.matchBuf = append(r.matchBuf, Index(r.prs[id].readSeqAcked))
+			return r.reads.lastSeq
 		}
-	}
-	sortIndexes(r.matchBuf)
-	confirmed := uint64(r.matchBuf[len(r.matchBuf)-r.quorum()])
+		return r.prs[id].readSeqAcked
+	})
 	n := 0
 	for n < len(r.reads.pending) && r.reads.pending[n].seq <= confirmed {
 		r.answerRead(r.reads.pending[n])

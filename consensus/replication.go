@@ -11,7 +11,7 @@ import (
 func (r *Raft) appendEntry(e Entry) {
 	assertf(r.role == RoleLeader, "%s appending its own entry at term %d", r.role, r.term)
 	assertf(e.Index == r.log.lastIndex()+1, "leader appending at %d, last index %d", e.Index, r.log.lastIndex())
-	r.log.append([]Entry{e})
+	r.appendLog([]Entry{e})
 }
 
 // maybeSendAppend sends a MsgApp to follower to unless its progress is paused,
@@ -95,7 +95,7 @@ func (r *Raft) sendAppends(to NodeID, sendIfEmpty bool) {
 // bcastAppend sends every follower what it lacks (or, with sendIfEmpty, at
 // least the commit index).
 func (r *Raft) bcastAppend(sendIfEmpty bool) {
-	for _, id := range r.voters {
+	for _, id := range r.members {
 		if id != r.id {
 			r.sendAppends(id, sendIfEmpty)
 		}
@@ -118,7 +118,7 @@ func (r *Raft) flushAppends() {
 func (r *Raft) bcastHeartbeat() {
 	ctx := r.reads.heartbeatContext()
 	r.reads.roundOpen = false // these heartbeats carry the open round
-	for _, id := range r.voters {
+	for _, id := range r.members {
 		if id == r.id {
 			continue
 		}
@@ -153,9 +153,11 @@ func (r *Raft) handleAppend(m Message) error {
 		// m.Index >= committed was checked above, so a conflict (the first
 		// differing entry, after m.Index) is never at or below the commit.
 		assertf(conflict > r.log.committed, "conflict at %d at or below commit %d", conflict, r.log.committed)
-		r.log.append(m.Entries[conflict-(m.Index+1):])
+		r.appendLog(m.Entries[conflict-(m.Index+1):])
 	}
-	r.log.commitTo(min(m.Commit, lastNew))
+	if r.log.commitTo(min(m.Commit, lastNew)) {
+		r.conf.fold(r.log.committed)
+	}
 	r.send(Message{Type: MsgAppResp, To: m.From, Index: lastNew})
 	return nil
 }
@@ -185,6 +187,7 @@ func (r *Raft) handleSnapshot(m Message) error {
 		zap.Uint64("snapshot_term", uint64(s.Term)), zap.Uint64("commit", uint64(r.log.committed)),
 		zap.Uint64("last_index", uint64(r.log.lastIndex())))
 	r.log.restore(s)
+	r.restoreMembership(&s)
 	r.send(Message{Type: MsgAppResp, To: m.From, Index: s.Index})
 	return nil
 }
@@ -230,6 +233,11 @@ func (r *Raft) handleAppendResponse(m Message, pr *progress) error {
 	if !pr.maybeUpdate(m.Index) {
 		return nil
 	}
+	defer func() {
+		if m.From == r.leadTransferee && r.role == RoleLeader {
+			r.maybeSendTimeoutNow(m.From)
+		}
+	}()
 	switch pr.state {
 	case stateProbe:
 		pr.becomeReplicate()
@@ -248,7 +256,9 @@ func (r *Raft) handleAppendResponse(m Message, pr *progress) error {
 	case stateReplicate:
 		pr.inflights.freeLE(m.Index)
 	}
-	r.maybeCommit()
+	if r.maybeCommit() && r.role != RoleLeader {
+		return nil // removed from the membership: stepped down
+	}
 	r.sendAppends(m.From, false)
 	return nil
 }
@@ -275,12 +285,7 @@ func (r *Raft) handleHeartbeatResponse(m Message, pr *progress) {
 // if that entry is of the current term (§5.4.2, Figure 8: replicas are
 // counted only for current-term entries). It reports whether commit moved.
 func (r *Raft) maybeCommit() bool {
-	r.matchBuf = r.matchBuf[:0]
-	for _, id := range r.voters {
-		r.matchBuf = append(r.matchBuf, r.prs[id].match)
-	}
-	sortIndexes(r.matchBuf)
-	mci := r.matchBuf[len(r.matchBuf)-r.quorum()]
+	mci := Index(r.quorumIndex(func(id NodeID) uint64 { return uint64(r.prs[id].match) }))
 	if mci <= r.log.committed {
 		return false
 	}
@@ -298,6 +303,7 @@ func (r *Raft) maybeCommit() bool {
 		r.committedInTerm = true
 		r.startWaitingReads()
 	}
+	r.afterCommit()
 	return true
 }
 

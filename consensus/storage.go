@@ -177,10 +177,10 @@ func (ms *MemoryStorage) ApplySnapshot(meta SnapshotMeta) error {
 	return nil
 }
 
-// cloneSnapshotMeta copies meta's Voters, so the stored metadata never
+// cloneSnapshotMeta copies meta's membership, so the stored metadata never
 // shares an array with a message or a Ready.
 func cloneSnapshotMeta(meta SnapshotMeta) SnapshotMeta {
-	meta.Voters = append([]NodeID(nil), meta.Voters...)
+	meta.SetMembership(meta.Membership().Clone())
 	return meta
 }
 

@@ -23,7 +23,9 @@ const (
 	// EntryNoop is the empty entry a new leader appends to commit its term
 	// (§5.4.2, Figure 8). The driver never hands it to the state machine.
 	EntryNoop
-	// EntryConfChange is reserved for membership changes (a later issue).
+	// EntryConfChange carries a Membership (EncodeMembership): the
+	// configuration every node uses from the moment the entry is in its log
+	// (§6). The driver hands it to the application when it is applied.
 	EntryConfChange
 )
 
@@ -89,7 +91,10 @@ const (
 	// message to the receiving node only once the data is durable there.
 	// The follower answers with a MsgAppResp.
 	MsgSnap
-	// MsgTimeoutNow is reserved for leadership transfer (a later issue).
+	// MsgTimeoutNow tells an up-to-date voter to campaign at once (leadership
+	// transfer, §3.10 of the Raft thesis). Its vote requests carry
+	// transferContext, so voters that still hear from the old leader answer
+	// them instead of ignoring them as leader stickiness would.
 	MsgTimeoutNow
 )
 
@@ -131,12 +136,26 @@ type Message struct {
 
 // SnapshotMeta describes a snapshot of the state machine: it holds the effect
 // of every entry up to and including Index, whose term is Term, in a cluster
-// whose voting members were Voters. The core handles only this metadata; the
-// snapshot's data lives outside it (a file beside the log).
+// whose membership at Index was Voters, Outgoing, Learners and ConfContext
+// (see Membership). The core handles only this metadata; the snapshot's data
+// lives outside it (a file beside the log).
 type SnapshotMeta struct {
-	Index  Index    `codec:"i"`
-	Term   Term     `codec:"t"`
-	Voters []NodeID `codec:"v"`
+	Index       Index    `codec:"i"`
+	Term        Term     `codec:"t"`
+	Voters      []NodeID `codec:"v"`
+	Outgoing    []NodeID `codec:"o,omitempty"`
+	Learners    []NodeID `codec:"l,omitempty"`
+	ConfContext []byte   `codec:"x,omitempty"`
+}
+
+// Membership returns the membership the snapshot records (sharing its slices).
+func (s *SnapshotMeta) Membership() Membership {
+	return Membership{Voters: s.Voters, Outgoing: s.Outgoing, Learners: s.Learners, Context: s.ConfContext}
+}
+
+// SetMembership records m as the snapshot's membership (sharing its slices).
+func (s *SnapshotMeta) SetMembership(m Membership) {
+	s.Voters, s.Outgoing, s.Learners, s.ConfContext = m.Voters, m.Outgoing, m.Learners, m.Context
 }
 
 // IsEmpty reports whether s names no snapshot.

@@ -3,25 +3,24 @@ package consensus
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // validate rejects a message no correct peer sends. It checks the message
-// alone (and our id and membership), never our log: a well-formed message
-// that does not fit our state is handled by the protocol, not refused here.
+// alone (and our id), never our log or membership: a node joining the
+// cluster hears from a leader it does not know yet, and a candidate may be a
+// voter of a membership this node has not seen. A well-formed message that
+// does not fit our state is handled by the protocol, not refused here.
 func (r *Raft) validate(m Message) error {
 	switch {
 	case !m.Type.Valid():
 		return fmt.Errorf("%w: unknown type %d", ErrInvalidMessage, uint8(m.Type))
-	case m.Type == MsgTimeoutNow:
-		return fmt.Errorf("%w: %s is not supported yet", ErrInvalidMessage, m.Type)
 	case m.To != r.id:
 		return fmt.Errorf("%w: %s to %d delivered to %d", ErrInvalidMessage, m.Type, m.To, r.id)
 	case m.From == None:
 		return fmt.Errorf("%w: %s from None", ErrInvalidMessage, m.Type)
 	case m.From == r.id:
 		return fmt.Errorf("%w: %s from this node %d", ErrInvalidMessage, m.Type, m.From)
-	case !r.isVoter(m.From):
-		return fmt.Errorf("%w: %s from %d, not a voter", ErrInvalidMessage, m.Type, m.From)
 	case m.Term > TermMax:
 		return fmt.Errorf("%w: %s from %d at term %d, max %d", ErrInvalidMessage, m.Type, m.From, m.Term, Term(TermMax))
 	case m.Type != MsgApp && len(m.Entries) > 0:
@@ -48,8 +47,8 @@ func (r *Raft) validate(m Message) error {
 
 // ValidateSnapshotMeta checks the metadata of a snapshot a leader of term
 // sent (or that a peer streams): present, at an index above 0, of a term
-// between 1 and term, with 1..VotersMax distinct voters, none of them None. The
-// transport checks it too, before it stores the snapshot's data.
+// between 1 and term, with a valid membership (Membership.Validate, in any
+// order). The transport checks it too, before it stores the snapshot's data.
 func ValidateSnapshotMeta(s *SnapshotMeta, term Term) error {
 	switch {
 	case s == nil:
@@ -58,18 +57,13 @@ func ValidateSnapshotMeta(s *SnapshotMeta, term Term) error {
 		return fmt.Errorf("%w: snapshot at index 0", ErrInvalidMessage)
 	case s.Term == 0 || s.Term > term:
 		return fmt.Errorf("%w: snapshot at index %d has term %d, want 1..%d", ErrInvalidMessage, s.Index, s.Term, term)
-	case len(s.Voters) == 0 || len(s.Voters) > VotersMax:
-		return fmt.Errorf("%w: snapshot at index %d has %d voters, want 1..%d", ErrInvalidMessage, s.Index, len(s.Voters), VotersMax)
 	}
-	for i, id := range s.Voters {
-		if id == None {
-			return fmt.Errorf("%w: snapshot at index %d has voter None", ErrInvalidMessage, s.Index)
-		}
-		for _, prev := range s.Voters[:i] {
-			if prev == id {
-				return fmt.Errorf("%w: snapshot at index %d lists voter %d twice", ErrInvalidMessage, s.Index, id)
-			}
-		}
+	m := s.Membership().Clone()
+	slices.Sort(m.Voters)
+	slices.Sort(m.Outgoing)
+	slices.Sort(m.Learners)
+	if err := m.Validate(); err != nil {
+		return fmt.Errorf("%w: snapshot at index %d: %w", ErrInvalidMessage, s.Index, err)
 	}
 	return nil
 }
@@ -94,6 +88,11 @@ func validateAppend(m Message) error {
 		}
 		if e.Type > EntryConfChange {
 			return fmt.Errorf("%w: MsgApp from %d: entry %d has type %d", ErrInvalidMessage, m.From, e.Index, e.Type)
+		}
+		if e.Type == EntryConfChange {
+			if _, err := DecodeMembership(e.Data); err != nil {
+				return fmt.Errorf("%w: MsgApp from %d: entry %d: %w", ErrInvalidMessage, m.From, e.Index, err)
+			}
 		}
 		prevTerm = e.Term
 	}

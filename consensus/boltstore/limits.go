@@ -1,5 +1,7 @@
 package boltstore
 
+import "github.com/raftlock/raftlock/consensus"
+
 import "time"
 
 // EntryDataBytesMax is the largest Data of one log entry Save accepts and Open
@@ -21,8 +23,8 @@ const entryValueBytesMax = crcBytes + entryEncodingOverheadBytesMax + EntryDataB
 const metaValueBytesMax = 256
 
 // snapshotMetaBytesMax is the largest framed snapshot metadata in the meta
-// bucket: an index, a term and up to consensus.VotersMax voters.
-const snapshotMetaBytesMax = 1024
+// bucket: an index, a term and the membership with its context.
+const snapshotMetaBytesMax = crcBytes + consensus.SnapshotMetaBytesMax
 
 // decodeDepthMax bounds the nesting the msgpack decoder follows in a value
 // read from disk. Entries and hard states are flat; unknown nested fields

@@ -2,7 +2,6 @@ package boltstore
 
 import (
 	"fmt"
-	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -164,12 +163,21 @@ func checkVoters(meta consensus.SnapshotMeta) error {
 	if n := len(meta.Voters); n > consensus.VotersMax {
 		return fmt.Errorf("boltstore: snapshot at %d lists %d voters, max %d", meta.Index, n, consensus.VotersMax)
 	}
+	if n := len(meta.Outgoing); n > consensus.VotersMax {
+		return fmt.Errorf("boltstore: snapshot at %d lists %d outgoing voters, max %d", meta.Index, n, consensus.VotersMax)
+	}
+	if n := len(meta.Learners); n > consensus.LearnersMax {
+		return fmt.Errorf("boltstore: snapshot at %d lists %d learners, max %d", meta.Index, n, consensus.LearnersMax)
+	}
+	if n := len(meta.ConfContext); n > consensus.ConfContextBytesMax {
+		return fmt.Errorf("boltstore: snapshot at %d has a membership context of %d bytes, max %d", meta.Index, n, consensus.ConfContextBytesMax)
+	}
 	return nil
 }
 
-// cloneSnapshotMeta copies meta's Voters, so the stored metadata never shares
-// an array with a caller.
+// cloneSnapshotMeta copies meta's membership, so the stored metadata never
+// shares an array with a caller.
 func cloneSnapshotMeta(meta consensus.SnapshotMeta) consensus.SnapshotMeta {
-	meta.Voters = slices.Clone(meta.Voters)
+	meta.SetMembership(meta.Membership().Clone())
 	return meta
 }

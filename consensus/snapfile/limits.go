@@ -1,13 +1,15 @@
 package snapfile
 
+import "github.com/raftlock/raftlock/consensus"
+
 // SnapshotBytesMax bounds a snapshot file Receive accepts and Load reads: a
 // million locks take about 100 MiB, so this leaves room for far larger tables
 // while stopping a peer from filling the disk.
 const SnapshotBytesMax = 16 << 30
 
 // metaBytesMax bounds the encoded metadata in a file: an index, a term and
-// up to consensus.VotersMax ids.
-const metaBytesMax = 4 << 10
+// the membership with its context.
+const metaBytesMax = consensus.SnapshotMetaBytesMax
 
 // bufferBytes is the size of the buffers between the files and their readers
 // and writers.

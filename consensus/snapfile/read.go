@@ -9,7 +9,6 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
-	"slices"
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
 
@@ -61,9 +60,9 @@ func (d *Dir) parse(r io.Reader, size int64, name string, want consensus.Snapsho
 	if err := codec.NewDecoderBytes(enc, d.h).Decode(&got); err != nil {
 		return nil, pr.corrupt("metadata: %v", err)
 	}
-	if got.Index != want.Index || got.Term != want.Term || !slices.Equal(got.Voters, want.Voters) {
-		return nil, pr.corrupt("holds snapshot %d term %d voters %v, want %d term %d voters %v",
-			got.Index, got.Term, got.Voters, want.Index, want.Term, want.Voters)
+	if gm, wm := got.Membership(), want.Membership(); got.Index != want.Index || got.Term != want.Term || !gm.Equal(&wm) {
+		return nil, pr.corrupt("holds snapshot %d term %d %s, want %d term %d %s",
+			got.Index, got.Term, gm, want.Index, want.Term, wm)
 	}
 	pr.payload = uint64(size) - headerBytes - uint64(metaLen) - trailerBytes
 	pr.left = pr.payload

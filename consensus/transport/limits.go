@@ -1,5 +1,7 @@
 package transport
 
+import "github.com/raftlock/raftlock/consensus"
+
 import "time"
 
 // Bounds on what one peer request may carry. The receiver enforces them on
@@ -95,8 +97,8 @@ const (
 	// stream of a deposed leader still finishing.
 	SnapshotReceivesMax = 2
 	// SnapshotMessageBytesMax bounds the MsgSnap that opens a stream: a
-	// message with a snapshot's metadata (up to consensus.VotersMax ids).
-	SnapshotMessageBytesMax = 4 << 10
+	// message with a snapshot's metadata (membership and its context).
+	SnapshotMessageBytesMax = consensus.SnapshotMetaBytesMax + messageOverheadBytes
 )
 
 // messageOverheadBytes approximates an encoded message's bytes besides its
