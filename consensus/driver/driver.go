@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,7 +91,11 @@ type Config struct {
 	// CompactionTailEntries is how many entries before a snapshot the log
 	// keeps for slow followers; 0 means CompactionTailEntriesDefault.
 	CompactionTailEntries uint64
-	Logger                *zap.Logger
+	// OnMembership, when set, is called on the node loop each time a
+	// membership is applied (a membership entry, or a snapshot's): the
+	// application updates its peers and member directory. It must not block.
+	OnMembership func(index consensus.Index, m consensus.Membership)
+	Logger       *zap.Logger
 }
 
 type proposal struct {
@@ -153,6 +158,7 @@ type Node struct {
 	inbound   chan consensus.Message
 	proposals chan proposal
 	reads     chan readReq
+	ops       chan loopOp
 	stopped   chan struct{} // closed when Run returns
 
 	// Loop-owned state: only the Run goroutine touches these.
@@ -182,13 +188,17 @@ type Node struct {
 	// snapStats counts snapshots, for tests and metrics.
 	snapStats atomic.Pointer[SnapshotStats]
 
-	status atomic.Pointer[consensus.Status]
+	status     atomic.Pointer[consensus.Status]
+	membership atomic.Pointer[AppliedMembership]
 
 	mu sync.Mutex
 	// appliedCh is closed and replaced each time applied advances.
 	appliedCh chan struct{}
-	// leaderCh is closed and replaced each time the leader or role changes.
+	// leaderCh is closed and replaced each time the leader or role changes
+	// (or a leadership transfer starts or ends).
 	leaderCh chan struct{}
+	// membershipCh is closed and replaced each time a membership is applied.
+	membershipCh chan struct{}
 }
 
 // New creates a node from cfg; its state comes from cfg.Store.
@@ -235,14 +245,17 @@ func New(cfg Config) (*Node, error) {
 		inbound:   make(chan consensus.Message, InboundQueueMax),
 		proposals: make(chan proposal, ProposalQueueMax),
 		reads:     make(chan readReq, ReadQueueMax),
+		ops:       make(chan loopOp, OpQueueMax),
 		stopped:   make(chan struct{}),
 		pending:   make(map[consensus.Index]pendingProposal),
 		readsByID: make(map[uint64]*pendingRead),
 		appliedCh: make(chan struct{}),
 		leaderCh:  make(chan struct{}),
-		applied:   snap.Index,
-		snap:      snap,
-		snapDone:  make(chan snapResult, 1),
+
+		membershipCh: make(chan struct{}),
+		applied:      snap.Index,
+		snap:         snap,
+		snapDone:     make(chan snapResult, 1),
 	}
 	var epoch [8]byte
 	if _, err := crand.Read(epoch[:]); err != nil {
@@ -250,6 +263,11 @@ func New(cfg Config) (*Node, error) {
 	}
 	n.readEpoch = binary.BigEndian.Uint64(epoch[:])
 	n.snapStats.Store(&SnapshotStats{Index: snap.Index})
+	initial := AppliedMembership{Membership: snap.Membership().Clone(), Index: snap.Index}
+	if snap.IsEmpty() {
+		initial = AppliedMembership{Membership: consensus.Membership{Voters: slices.Sorted(slices.Values(cfg.Voters))}}
+	}
+	n.membership.Store(&initial)
 	st := r.Status()
 	n.status.Store(&st)
 	return n, nil
@@ -396,6 +414,8 @@ func (n *Node) Run(ctx context.Context) error {
 			n.propose(p)
 		case r := <-n.reads:
 			n.read(r)
+		case op := <-n.ops:
+			op(n.raft)
 		case res := <-n.snapDone:
 			if err := n.finishSnapshot(res); err != nil {
 				n.log.Error("node loop stopped", zap.Error(err))
@@ -421,6 +441,8 @@ func (n *Node) drainInputs() {
 			n.propose(p)
 		case r := <-n.reads:
 			n.read(r)
+		case op := <-n.ops:
+			op(n.raft)
 		default:
 			return
 		}
@@ -453,12 +475,19 @@ func (n *Node) propose(p proposal) {
 		p.fut.resolve(nil, err)
 		return
 	}
+	n.trackProposal(index, term, p.fut)
+}
+
+// trackProposal resolves fut when the entry at index is applied: with the
+// state machine's result if it still has term, with ErrProposalLost if
+// another leader's entry replaced it.
+func (n *Node) trackProposal(index consensus.Index, term consensus.Term, fut *future) {
 	if old, ok := n.pending[index]; ok {
 		// Our own earlier entry at this index was replaced by another
 		// leader's before we led again: that proposal did not take effect.
 		old.fut.resolve(nil, ErrProposalLost)
 	}
-	n.pending[index] = pendingProposal{term: term, fut: p.fut}
+	n.pending[index] = pendingProposal{term: term, fut: fut}
 }
 
 // readCtxBytes is the length of a read's request context: epoch and id.
@@ -542,8 +571,11 @@ func (n *Node) applyNow(ents []consensus.Entry) {
 	for i := range ents {
 		e := &ents[i]
 		var result any
-		if e.Type == consensus.EntryNormal {
+		switch e.Type {
+		case consensus.EntryNormal:
 			result = n.cfg.FSM.Apply(e.Index, e.Data)
+		case consensus.EntryConfChange:
+			n.applyMembership(e)
 		}
 		if p, ok := n.pending[e.Index]; ok {
 			delete(n.pending, e.Index)
@@ -602,7 +634,7 @@ func (n *Node) publish(ss *consensus.SoftState) {
 		close(n.appliedCh)
 		n.appliedCh = make(chan struct{})
 	}
-	if ss != nil {
+	if ss != nil || st.LeadTransferee != old.LeadTransferee {
 		close(n.leaderCh)
 		n.leaderCh = make(chan struct{})
 	}

@@ -140,6 +140,11 @@ type cluster struct {
 	errs   map[consensus.NodeID]chan error
 	// snapshotEntries and tailEntries pass to Config; 0 is the default.
 	snapshotEntries, tailEntries uint64
+	// joiners start with no voters: they join a running cluster.
+	joiners map[consensus.NodeID]bool
+	// memberships records every membership each node applied.
+	memMu       sync.Mutex
+	memberships map[consensus.NodeID][]consensus.Membership
 }
 
 func newCluster(t *testing.T, size int) *cluster {
@@ -160,6 +165,8 @@ func newSnapshotCluster(t *testing.T, size int, snapshotEntries, tailEntries uin
 		errs:            map[consensus.NodeID]chan error{},
 		snapshotEntries: snapshotEntries,
 		tailEntries:     tailEntries,
+		joiners:         map[consensus.NodeID]bool{},
+		memberships:     map[consensus.NodeID][]consensus.Membership{},
 	}
 	for i := 1; i <= size; i++ {
 		c.voters = append(c.voters, consensus.NodeID(i))
@@ -186,8 +193,17 @@ func newSnapshotCluster(t *testing.T, size int, snapshotEntries, tailEntries uin
 func (c *cluster) start(id consensus.NodeID) {
 	c.t.Helper()
 	fsm := &counter{}
+	voters := c.voters
+	if c.joiners[id] {
+		voters = nil
+	}
 	n, err := New(Config{
-		ID: id, Voters: c.voters,
+		ID: id, Voters: voters,
+		OnMembership: func(_ consensus.Index, m consensus.Membership) {
+			c.memMu.Lock()
+			defer c.memMu.Unlock()
+			c.memberships[id] = append(c.memberships[id], m)
+		},
 		Store:        c.stores[id],
 		Transport:    netTransport{net: c.net, from: id},
 		FSM:          fsm,

@@ -10,6 +10,9 @@ const (
 	ProposalQueueMax = 4096
 	// ReadQueueMax bounds linearizable reads waiting for the loop.
 	ReadQueueMax = 4096
+	// OpQueueMax bounds the membership, transfer and progress requests
+	// waiting for the node loop; callers block (with their context) beyond.
+	OpQueueMax = 64
 	// LoopBatchMax bounds the inputs the loop takes before handling a Ready,
 	// so a flood of input cannot starve persistence and apply.
 	LoopBatchMax = 1024

@@ -96,6 +96,7 @@ func (n *Node) restore(meta consensus.SnapshotMeta) error {
 	}
 	n.applied = meta.Index
 	n.snap = meta
+	n.setMembership(meta.Membership(), meta.Index)
 	st := *n.snapStats.Load()
 	st.Index, st.LastDuration = meta.Index, took
 	st.Installed++
@@ -133,6 +134,11 @@ func (n *Node) maybeSnapshot() error {
 		uint64(n.applied-n.snap.Index) < n.cfg.SnapshotEntries {
 		return nil
 	}
+	if len(n.Membership().Voters) == 0 {
+		// A joining node that has not applied the entry adding it yet
+		// knows no membership to record: it snapshots once it has.
+		return nil
+	}
 	if !n.lastSnapEnd.IsZero() && time.Since(n.lastSnapEnd) < SnapshotDutyFactor*n.lastSnapTook {
 		return nil
 	}
@@ -140,8 +146,9 @@ func (n *Node) maybeSnapshot() error {
 	if err != nil {
 		return fmt.Errorf("driver: snapshot at %d: term: %w", n.applied, err)
 	}
-	job := &snapJob{meta: consensus.SnapshotMeta{Index: n.applied, Term: term, Voters: n.cfg.Voters},
+	job := &snapJob{meta: consensus.SnapshotMeta{Index: n.applied, Term: term},
 		start: time.Now(), done: make(chan struct{})}
+	job.meta.SetMembership(n.Membership().Membership.Clone())
 	w, err := n.cfg.Snapshots.Create(job.meta)
 	if err != nil {
 		return fmt.Errorf("driver: snapshot at %d: %w", job.meta.Index, err)
