@@ -323,6 +323,9 @@ func TestTransferLeadership(t *testing.T) {
 	if got := nw.leaders(); !slices.Equal(got, []NodeID{3}) {
 		t.Fatalf("leaders %v after the transfer; want [3]", got)
 	}
+	if st := nw.nodes[3].Status(); st.TransferCampaigns != 1 || st.TimeoutCampaigns != 0 {
+		t.Fatalf("node 3 campaigns: %d by transfer, %d by timeout; want 1, 0", st.TransferCampaigns, st.TimeoutCampaigns)
+	}
 	nw.propose(3, "after")
 	if got := nw.appliedData(1); len(got) != 6 || got[5] != "after" {
 		t.Fatalf("node 1 applied %q; want 5 x then after", got)

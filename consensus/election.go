@@ -20,6 +20,7 @@ func (r *Raft) tickElection() {
 	if r.electionElapsed >= r.randomizedElectionTimeout {
 		r.electionElapsed = 0
 		if r.promotable() {
+			r.timeoutCampaigns++
 			r.campaign(true)
 		}
 	}

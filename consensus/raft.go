@@ -120,6 +120,12 @@ type Status struct {
 	// joint configuration: the change is not finished.
 	ConfIndex   Index
 	ConfPending bool
+	// TimeoutCampaigns counts the campaigns this core started because its
+	// election timer fired (or fast failover brought it forward);
+	// TransferCampaigns those a leadership transfer asked for. Both count
+	// from the core's start.
+	TimeoutCampaigns  uint64
+	TransferCampaigns uint64
 }
 
 // Raft is the deterministic Raft core. It is not safe for concurrent use: its
@@ -147,6 +153,8 @@ type Raft struct {
 	// transferring); transferElapsed counts the ticks since it began.
 	leadTransferee  NodeID
 	transferElapsed int
+	// timeoutCampaigns and transferCampaigns count campaigns by cause.
+	timeoutCampaigns, transferCampaigns uint64
 	// votes holds the (pre-)vote answers of the current campaign.
 	votes map[NodeID]bool
 
@@ -432,9 +440,11 @@ func (r *Raft) Status() Status {
 		LastIndex:    r.log.lastIndex(),
 		QuorumActive: r.quorumActive(),
 
-		LeadTransferee: r.leadTransferee,
-		ConfIndex:      confIndex,
-		ConfPending:    confIndex > r.log.committed || m.Joint(),
+		LeadTransferee:    r.leadTransferee,
+		TimeoutCampaigns:  r.timeoutCampaigns,
+		TransferCampaigns: r.transferCampaigns,
+		ConfIndex:         confIndex,
+		ConfPending:       confIndex > r.log.committed || m.Joint(),
 	}
 }
 

@@ -110,5 +110,6 @@ func (r *Raft) handleTimeoutNow(m Message) {
 		return
 	}
 	r.logger.Info("campaigning at the leader's request", zap.Uint64("term", uint64(r.term)), zap.Uint64("from", uint64(m.From)))
+	r.transferCampaigns++
 	r.campaignNow(true)
 }
