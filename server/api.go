@@ -62,7 +62,10 @@ func (n *Node) Routes() []Route {
 // through leaderRoute: served here on the leader (or with ?stale=true),
 // forwarded otherwise.
 func (n *Node) registerAPI(e *echo.Echo) {
+	// Access control (acl.go): after the guard, before every handler.
+	e.Use(n.aclGuard())
 	lead := n.leaderRoute
+	n.registerACL(e)
 	e.POST(PathLeases, n.createLease, limitBody, lead)
 	e.GET(PathLease, n.getLease, lead)
 	e.DELETE(PathLease, n.revokeLease, limitBody, lead)

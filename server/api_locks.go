@@ -118,7 +118,7 @@ func (n *Node) listLocks(c echo.Context) error {
 	out := wire.LockList{Locks: []wire.LockInfo{}}
 	var index locks.Index
 	n.fsm.read(func(t *locks.Table) {
-		infos, _ := t.ListLocks(prefix, "", locks.ListMax)
+		infos, _ := t.ListLocksWhere(prefix, "", locks.ListMax, readFilter(c.Request().Context()))
 		for _, li := range infos {
 			out.Locks = append(out.Locks, lockInfo(li))
 		}

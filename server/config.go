@@ -82,6 +82,10 @@ type Config struct {
 	// both listeners are checked for a change (modification time and size)
 	// and reloaded; 0 means DefaultCertReloadInterval.
 	CertReloadInterval time.Duration
+	// BootstrapToken, when set, turns access control on (acl.go): it is the
+	// secret of an admin token every node of the cluster is given, never
+	// stored in the table. Empty: every request is allowed.
+	BootstrapToken string
 }
 
 // DefaultConfig returns the configuration of `raftlock serve` with no flags.
@@ -153,6 +157,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateClientTLS(); err != nil {
+		return err
+	}
+	if err := validateBootstrapToken(c.BootstrapToken); err != nil {
 		return err
 	}
 	return c.validateURLs()

@@ -17,6 +17,9 @@ func (n *Node) propose(ctx context.Context, cmd locks.Command) (locks.Result, er
 		return locks.Result{}, errNoLockTable
 	}
 	cmd.Time = time.Now().UnixNano()
+	if err := n.aclStamp(ctx, &cmd); err != nil {
+		return locks.Result{}, err
+	}
 	data, err := locks.EncodeCommand(cmd)
 	if err != nil {
 		return locks.Result{}, err

@@ -51,6 +51,9 @@ type Options struct {
 	Locks bool
 	// SnapshotCount is every node's Config.SnapshotCount; 0 is the default.
 	SnapshotCount uint64
+	// BootstrapToken is every node's Config.BootstrapToken: set, it turns
+	// access control on.
+	BootstrapToken string
 }
 
 // Cluster is N in-process nodes talking real HTTP/2 over loopback, each with
@@ -141,6 +144,7 @@ func Start(tb testing.TB, n int, opts Options) *Cluster {
 		m.Config.PeerKeyFile = opts.PeerKeyFile
 		m.Config.PeerTrustedCAFile = opts.PeerTrustedCAFile
 		m.Config.SnapshotCount = opts.SnapshotCount
+		m.Config.BootstrapToken = opts.BootstrapToken
 		if err := m.Config.Validate(); err != nil {
 			tb.Fatalf("node %s: %v", m.Name, err)
 		}
