@@ -208,6 +208,7 @@ func usagef(format string, args ...any) error {
 type commonFlags struct {
 	endpoints string
 	output    string
+	tls       *tlsFlags
 }
 
 // newFlagSet returns the FlagSet of subcommand name; synopsis is its usage
@@ -231,6 +232,7 @@ func addCommonFlags(fs *flag.FlagSet, getenv func(string) string, withOutput boo
 		def = v
 	}
 	fs.StringVar(&cf.endpoints, "endpoints", def, "comma-separated client URLs of the cluster's nodes (env "+envEndpoints+")")
+	cf.tls = addTLSFlags(fs, getenv)
 	if withOutput {
 		fs.StringVar(&cf.output, "output", cf.output, "text or json")
 	}
@@ -245,7 +247,7 @@ func (cf *commonFlags) check() error {
 	if len(cf.endpointList()) == 0 {
 		return usagef("--endpoints is empty")
 	}
-	return nil
+	return cf.tls.check()
 }
 
 // endpointList splits --endpoints at commas, dropping empty parts.
@@ -259,11 +261,14 @@ func (cf *commonFlags) endpointList() []string {
 	return out
 }
 
-// newClient returns a Client for --endpoints.
+// newClient returns a Client for --endpoints and the TLS flags.
 func (cf *commonFlags) newClient() (*client.Client, error) {
-	c, err := client.New(client.Config{Endpoints: cf.endpointList()})
+	cfg := client.Config{Endpoints: cf.endpointList()}
+	cf.tls.apply(&cfg)
+	c, err := client.New(cfg)
 	if err != nil {
-		return nil, usagef("--endpoints %q: %w", cf.endpoints, err)
+		// The client's error names the endpoint or the TLS file it refused.
+		return nil, usagef("%w", err)
 	}
 	return c, nil
 }

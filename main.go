@@ -39,7 +39,9 @@ commands:
   status                         print the answering node's view of the cluster
 
 'raftlock <command> -h' lists a command's flags. Every client command takes
---endpoints URL,... (default $RAFTLOCK_ENDPOINTS, else http://127.0.0.1:7070);
+--endpoints URL,... (default $RAFTLOCK_ENDPOINTS, else http://127.0.0.1:7070)
+and, for https nodes, --cacert, --cert and --key (default $RAFTLOCK_CACERT,
+$RAFTLOCK_CERT, $RAFTLOCK_KEY);
 lock and elect take --ttl and --wait; acquire, release, elect, leader and
 status take --output text|json.
 
@@ -82,6 +84,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 }
 
 // serve runs a node until SIGTERM or SIGINT, then shuts it down and returns 0.
+// SIGHUP reloads its certificates.
 func serve(args []string, getenv func(string) string, stderr io.Writer) int {
 	cfg, err := parseServe(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -104,6 +107,7 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	defer reloadOnHangup(node, log)()
 	if err := node.Run(ctx); err != nil {
 		log.Error("node failed", zap.Error(err))
 		return 1
@@ -140,6 +144,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&cfg.PeerCertFile, "peer-cert-file", "", "PEM certificate for peer mutual TLS")
 	fs.StringVar(&cfg.PeerKeyFile, "peer-key-file", "", "PEM key of --peer-cert-file")
 	fs.StringVar(&cfg.PeerTrustedCAFile, "peer-trusted-ca-file", "", "PEM CA that signs every member's peer certificate")
+	addServeTLSFlags(fs, &cfg)
 	if err := applyEnv(fs, getenv); err != nil {
 		return server.Config{}, err
 	}

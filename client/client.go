@@ -19,6 +19,14 @@ type Config struct {
 	Endpoints []string
 	// TLS, when set, is used for https endpoints.
 	TLS *tls.Config
+	// CAFile is a PEM file of the CAs that sign the nodes' https
+	// certificates; it replaces TLS.RootCAs (empty: TLS's roots, else the
+	// system's).
+	CAFile string
+	// CertFile and KeyFile are a PEM client certificate and its key (both or
+	// neither), presented to nodes that require one (--client-ca-file).
+	CertFile string
+	KeyFile  string
 	// Timeout limits one HTTP attempt; 0 means TimeoutDefault. A request that
 	// waits on the server gets its wait on top, and event streams have none.
 	Timeout time.Duration
@@ -76,9 +84,13 @@ func New(cfg Config) (*Client, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
+	tlsCfg, err := tlsConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		TLSClientConfig:       cfg.TLS,
+		TLSClientConfig:       tlsCfg,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConnsPerHost:   IdleConnsPerHostMax,
 		IdleConnTimeout:       IdleConnAgeMax,
