@@ -32,6 +32,9 @@ type Config struct {
 	Timeout time.Duration
 	// Logger receives debug logs of retries and failovers; nil means none.
 	Logger *zap.Logger
+	// Token is the secret of an ACL token, sent as "Authorization: Bearer"
+	// on every request; empty sends none (a cluster without access control).
+	Token string
 }
 
 // Client talks to a raftlock cluster over its HTTP API. It fails over between
@@ -97,10 +100,14 @@ func New(cfg Config) (*Client, error) {
 		TLSHandshakeTimeout:   timeout,
 		ResponseHeaderTimeout: 0, // waits and streams bound themselves by ctx
 	}
+	rt, err := withToken(tr, cfg.Token)
+	if err != nil {
+		return nil, err
+	}
 	return &Client{
 		// No Timeout here: every attempt carries its own deadline, so a
 		// five-minute wait and an endless event stream share one client.
-		hc:        &http.Client{Transport: tr},
+		hc:        &http.Client{Transport: rt},
 		tr:        tr,
 		timeout:   timeout,
 		log:       log.With(zap.String("component", "raftlock_client")),
