@@ -100,6 +100,7 @@ func clientCommands() []clientCmd {
 		{"elect", cmdElect},
 		{"leader", cmdLeader},
 		{"status", cmdStatus},
+		{"acl", cmdACL},
 	}
 }
 
@@ -209,6 +210,7 @@ type commonFlags struct {
 	endpoints string
 	output    string
 	tls       *tlsFlags
+	acl       *tokenFlags
 }
 
 // newFlagSet returns the FlagSet of subcommand name; synopsis is its usage
@@ -233,6 +235,7 @@ func addCommonFlags(fs *flag.FlagSet, getenv func(string) string, withOutput boo
 	}
 	fs.StringVar(&cf.endpoints, "endpoints", def, "comma-separated client URLs of the cluster's nodes (env "+envEndpoints+")")
 	cf.tls = addTLSFlags(fs, getenv)
+	cf.acl = addTokenFlags(fs, getenv)
 	if withOutput {
 		fs.StringVar(&cf.output, "output", cf.output, "text or json")
 	}
@@ -265,6 +268,9 @@ func (cf *commonFlags) endpointList() []string {
 func (cf *commonFlags) newClient() (*client.Client, error) {
 	cfg := client.Config{Endpoints: cf.endpointList()}
 	cf.tls.apply(&cfg)
+	if err := cf.acl.apply(&cfg); err != nil {
+		return nil, err
+	}
 	c, err := client.New(cfg)
 	if err != nil {
 		// The client's error names the endpoint or the TLS file it refused.

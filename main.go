@@ -37,11 +37,14 @@ commands:
   elect NAME VALUE [-- CMD...]   lead election NAME; run CMD while leader
   leader NAME [--watch]          print the leader of election NAME (and each change)
   status                         print the answering node's view of the cluster
+  acl token create|list|delete   manage ACL tokens (raftlock acl -h)
 
 'raftlock <command> -h' lists a command's flags. Every client command takes
 --endpoints URL,... (default $RAFTLOCK_ENDPOINTS, else http://127.0.0.1:7070)
 and, for https nodes, --cacert, --cert and --key (default $RAFTLOCK_CACERT,
-$RAFTLOCK_CERT, $RAFTLOCK_KEY);
+$RAFTLOCK_CERT, $RAFTLOCK_KEY), and, for a cluster with access control,
+--token-file FILE (default $RAFTLOCK_ACL_TOKEN_FILE, else the secret in
+$RAFTLOCK_ACL_TOKEN);
 lock and elect take --ttl and --wait; acquire, release, elect, leader and
 status take --output text|json.
 
@@ -145,6 +148,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&cfg.PeerKeyFile, "peer-key-file", "", "PEM key of --peer-cert-file")
 	fs.StringVar(&cfg.PeerTrustedCAFile, "peer-trusted-ca-file", "", "PEM CA that signs every member's peer certificate")
 	addServeTLSFlags(fs, &cfg)
+	bootFile := fs.String("bootstrap-token-file", "", "file holding the bootstrap ACL token (the same on every node); turns access control on (else the secret itself in "+envBootstrapToken+")")
 	if err := applyEnv(fs, getenv); err != nil {
 		return server.Config{}, err
 	}
@@ -153,6 +157,10 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if fs.NArg() > 0 {
 		return server.Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if cfg.BootstrapToken, err = bootstrapToken(*bootFile, getenv); err != nil {
+		return server.Config{}, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return server.Config{}, err
