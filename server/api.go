@@ -58,10 +58,13 @@ func (n *Node) Routes() []Route {
 	return out
 }
 
-// registerAPI mounts the lock, lease and election endpoints. Each goes
-// through leaderRoute: served here on the leader (or with ?stale=true),
-// forwarded otherwise.
+// registerAPI mounts the guard of the client listener (harden.go) and the
+// lock, lease and election endpoints. Each endpoint goes through
+// leaderRoute: served here on the leader (or with ?stale=true), forwarded
+// otherwise.
 func (n *Node) registerAPI(e *echo.Echo) {
+	// Every route of the client listener, health and metrics included.
+	e.Use(n.protect)
 	// Access control (acl.go): after the guard, before every handler.
 	e.Use(n.aclGuard())
 	lead := n.leaderRoute

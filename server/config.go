@@ -86,6 +86,8 @@ type Config struct {
 	// secret of an admin token every node of the cluster is given, never
 	// stored in the table. Empty: every request is allowed.
 	BootstrapToken string
+	// HTTPLimits are the rate limit and timeouts of the client listener.
+	HTTPLimits
 }
 
 // DefaultConfig returns the configuration of `raftlock serve` with no flags.
@@ -157,6 +159,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateClientTLS(); err != nil {
+		return err
+	}
+	if err := c.HTTPLimits.validate(); err != nil {
 		return err
 	}
 	if err := validateBootstrapToken(c.BootstrapToken); err != nil {

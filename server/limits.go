@@ -3,6 +3,7 @@ package server
 import (
 	"time"
 
+	"github.com/raftlock/raftlock/consensus/transport"
 	"github.com/raftlock/raftlock/locks"
 )
 
@@ -120,4 +121,66 @@ const (
 	MemberURLTTL = time.Minute
 	// MemberInfoBytesMax bounds a member's answer.
 	MemberInfoBytesMax = 4 << 10
+)
+
+// Limits of the client listener's HTTP server and its guard (issue 10,
+// hardened HTTP; see harden.go).
+const (
+	// ClientReadTimeout bounds reading a whole request, headers and body
+	// (at most BodyBytesMax): a client trickling its body is cut.
+	ClientReadTimeout = 30 * time.Second
+	// ClientWriteTimeout bounds a request from its headers to the end of
+	// its answer, unless it waits (see WaitWriteMargin, StreamWriteTimeout):
+	// a request that does not wait answers within ForwardTimeout.
+	ClientWriteTimeout = time.Minute
+	// ClientIdleTimeout closes a keep-alive connection idle this long.
+	ClientIdleTimeout = 2 * time.Minute
+	// HeaderBytesMax bounds the header bytes of a client request.
+	HeaderBytesMax = 16 << 10
+	// ReadHeaderTimeoutMin and ReadHeaderTimeoutMax bound
+	// Config.ReadHeaderTimeout.
+	ReadHeaderTimeoutMin = 10 * time.Millisecond
+	ReadHeaderTimeoutMax = 10 * time.Minute
+	// WaitWriteMargin is the time a waiting request (blocking GET, acquire
+	// or campaign with a wait) may take to answer past its wait: the
+	// forwarding, and the proposals that end a wait (each within
+	// FollowUpTimeout).
+	WaitWriteMargin = time.Minute
+	// StreamWriteTimeout bounds each write of an event stream: a client
+	// that stops reading loses its stream this long after the write that
+	// stalled.
+	StreamWriteTimeout = 30 * time.Second
+	// WaitsPerClientMax bounds the waiting requests and event streams one
+	// client (a bearer token, or a remote IP without one) has open on one
+	// node; past it a request gets too_many_requests.
+	WaitsPerClientMax = 256
+	// WaitsMax bounds the waiting requests and event streams of all
+	// clients on one node's client listener (the hub bounds those it
+	// serves, forwarded ones included, by SubscribersMax).
+	WaitsMax = SubscribersMax
+	// RateLimitMax and RateBurstMax bound --rate-limit (requests per
+	// second) and --rate-burst.
+	RateLimitMax = 1_000_000
+	RateBurstMax = 1_000_000
+	// RateKeysMax bounds the clients the rate limit tracks; past it the
+	// least recently seen is forgotten (and gets a full bucket back).
+	RateKeysMax = 100_000
+)
+
+// Limits of the peer listener's HTTP server. Its requests are Raft
+// messages (each within the transport's RequestTimeout), snapshot streams
+// (which move their own read deadline to transport.SnapshotStreamTimeout),
+// and forwarded client requests, which wait and stream like the client's:
+// so it has no WriteTimeout, which in HTTP/2 would reset every stream
+// older than it.
+const (
+	// PeerReadTimeout bounds reading one request body, as the transport's
+	// own server does.
+	PeerReadTimeout = transport.ServerReadTimeout
+	// PeerIdleTimeout closes a peer connection idle this long.
+	PeerIdleTimeout = transport.ServerIdleTimeout
+	// PeerHeaderBytesMax bounds the header bytes of a peer request: a
+	// forwarded request carries its client's (up to HeaderBytesMax) and a
+	// few of its own.
+	PeerHeaderBytesMax = 2 * HeaderBytesMax
 )

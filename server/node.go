@@ -42,6 +42,9 @@ type Options struct {
 	// CheckpointInterval, when set, replaces CheckpointInterval (tests
 	// shorten it to see checkpoints commit).
 	CheckpointInterval time.Duration
+	// Now, when set, replaces time.Now as the clock of the rate limit
+	// (tests step it).
+	Now func() time.Time
 }
 
 // Node is one running raftlock node. Create it with New, then call Run once;
@@ -75,6 +78,8 @@ type Node struct {
 	fsm     *lockFSM
 	hub     *hub
 	metrics *metrics
+	// guard holds the rate limit and wait caps of the client listener.
+	guard *guard
 	// echo routes the client API; api is it with the request middleware,
 	// served on the client listener and, for forwarded requests, on the
 	// peer listener.
@@ -242,12 +247,19 @@ func (n *Node) wire(opts Options) error {
 	n.store.observe = func(d time.Duration) { n.metrics.fsyncSeconds.observe(d.Seconds()) }
 	n.forward, n.fwdTransport = n.newForwarder(clientTLS)
 	n.memberURLs = newMemberURLs(n.fwdTransport)
+	n.guard = newGuard(n.cfg.HTTPLimits, opts.Now)
 	n.echo = n.clientHandler()
 	n.api = n.echo
 	n.clientCtx, n.stopClients = context.WithCancel(context.Background())
+	// Every phase of a client connection is bounded; the requests that
+	// wait move their write deadline past their wait (harden.go says why).
 	n.client = &http.Server{
 		Handler:           n.api,
-		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadHeaderTimeout: n.cfg.readHeaderTimeout(),
+		ReadTimeout:       ClientReadTimeout,
+		WriteTimeout:      ClientWriteTimeout,
+		IdleTimeout:       ClientIdleTimeout,
+		MaxHeaderBytes:    HeaderBytesMax,
 		BaseContext:       func(net.Listener) context.Context { return n.clientCtx },
 		ErrorLog:          zap.NewStdLog(n.log.Named("client_http").WithOptions(zap.IncreaseLevel(zap.WarnLevel))),
 	}

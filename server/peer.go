@@ -17,6 +17,9 @@ func (n *Node) peerServer(serverTLS *tls.Config) *http.Server {
 	srv := &http.Server{
 		Handler:           n.peerHandler(),
 		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       PeerReadTimeout,
+		IdleTimeout:       PeerIdleTimeout,
+		MaxHeaderBytes:    PeerHeaderBytesMax,
 		Protocols:         &protos,
 		ErrorLog:          zap.NewStdLog(n.log.Named("peer_http").WithOptions(zap.IncreaseLevel(zap.WarnLevel))),
 	}
