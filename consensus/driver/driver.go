@@ -183,6 +183,9 @@ type Node struct {
 	// lastSnapEnd and lastSnapTook pace snapshots (SnapshotDutyFactor).
 	lastSnapEnd  time.Time
 	lastSnapTook time.Duration
+	// savedHS is the hard state last written to the store; unsavedHS the
+	// newest the core handed out (equal unless only the commit moved).
+	savedHS, unsavedHS consensus.HardState
 	// snap is the latest snapshot, taken here or installed.
 	snap consensus.SnapshotMeta
 	// snapStats counts snapshots, for tests and metrics.
@@ -262,6 +265,11 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("driver: read epoch: %w", err)
 	}
 	n.readEpoch = binary.BigEndian.Uint64(epoch[:])
+	hs, err := cfg.Store.InitialState()
+	if err != nil {
+		return nil, fmt.Errorf("driver: initial state: %w", err)
+	}
+	n.savedHS, n.unsavedHS = hs, hs
 	n.snapStats.Store(&SnapshotStats{Index: snap.Index})
 	initial := AppliedMembership{Membership: snap.Membership().Clone(), Index: snap.Index}
 	if snap.IsEmpty() {
@@ -519,6 +527,34 @@ func (n *Node) expireReads() {
 	}
 }
 
+// persist saves a Ready's hard state and entries in one fsynced write, except
+// a hard state whose only change is the commit index: that one waits for the
+// next write that has to happen anyway (new entries, a new term or vote).
+// The commit index is a fact about what a quorum stored, not something this
+// node must remember: a restart with an older one re-learns it from the
+// leader (or, alone, by committing its first entry), and meanwhile applies
+// less at start. It saves an fsync per write on every node: the commit index
+// moves once per batch, after the entries were already made durable.
+func (n *Node) persist(hs consensus.HardState, ents []consensus.Entry) error {
+	if !hs.IsEmpty() {
+		n.unsavedHS = hs
+	}
+	if len(ents) == 0 && (hs.IsEmpty() || (hs.Term == n.savedHS.Term && hs.Vote == n.savedHS.Vote)) {
+		return nil
+	}
+	save := n.unsavedHS
+	if save == n.savedHS {
+		save = consensus.HardState{}
+	}
+	if err := n.cfg.Store.Save(save, ents); err != nil {
+		return fmt.Errorf("driver: persist: %w", err)
+	}
+	if !save.IsEmpty() {
+		n.savedHS = save
+	}
+	return nil
+}
+
 // handleReady carries out every pending Ready per the core's contract.
 func (n *Node) handleReady() error {
 	for n.raft.HasReady() {
@@ -530,10 +566,8 @@ func (n *Node) handleReady() error {
 				return fmt.Errorf("driver: install snapshot %d: %w", rd.Snapshot.Index, err)
 			}
 		}
-		if !rd.HardState.IsEmpty() || len(rd.Entries) > 0 {
-			if err := n.cfg.Store.Save(rd.HardState, rd.Entries); err != nil {
-				return fmt.Errorf("driver: persist: %w", err)
-			}
+		if err := n.persist(rd.HardState, rd.Entries); err != nil {
+			return err
 		}
 		// 2. Send, only now that it is durable.
 		if len(rd.Messages) > 0 {
