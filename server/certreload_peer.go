@@ -17,9 +17,10 @@ import (
 // so a reloadable CA cannot be given there: crypto/tls's own verification is
 // turned off (InsecureSkipVerify) and VerifyConnection does the same checks
 // itself, for every handshake including resumed ones. It is never off: a
-// connection whose certificate does not verify fails its handshake.
-func peerDialTLS(cert *certFiles, ca *caFile, members []Member) *tls.Config {
-	hosts := memberHosts(members)
+// connection whose certificate does not verify fails its handshake. hosts
+// returns the peer hosts of the members known at the handshake (the
+// membership changes at run time).
+func peerDialTLS(cert *certFiles, ca *caFile, hosts func() []string) *tls.Config {
 	return &tls.Config{
 		MinVersion: tls.VersionTLS13,
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
@@ -27,7 +28,7 @@ func peerDialTLS(cert *certFiles, ca *caFile, members []Member) *tls.Config {
 		},
 		InsecureSkipVerify: true, // Verified by VerifyConnection, see above.
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			return verifyPeerServer(cs, ca.get(), hosts)
+			return verifyPeerServer(cs, ca.get(), hosts())
 		},
 	}
 }

@@ -143,6 +143,6 @@ func (n *Node) peerTLS() (server, client *tls.Config, err error) {
 			}, nil
 		},
 	}
-	client = peerDialTLS(cert, ca, n.members)
+	client = peerDialTLS(cert, ca, func() []string { return memberHosts(n.members) })
 	return server, client, nil
 }
