@@ -256,8 +256,15 @@ func (r *Raft) handleAppendResponse(m Message, pr *progress) error {
 	case stateReplicate:
 		pr.inflights.freeLE(m.Index)
 	}
-	if r.maybeCommit() && r.role != RoleLeader {
-		return nil // removed from the membership: stepped down
+	if r.maybeCommit() {
+		if r.role != RoleLeader {
+			return nil // removed from the membership: stepped down
+		}
+		if _, ok := r.prs[m.From]; !ok {
+			// This acknowledgement committed the joint configuration and
+			// the C_new appended at once no longer lists the sender.
+			return nil
+		}
 	}
 	r.sendAppends(m.From, false)
 	return nil

@@ -140,3 +140,47 @@ func TestSimulatorScenarioReorderedAppends(t *testing.T) {
 		}
 	}
 }
+
+// TestSimulatorScenarioRemovedVoterCommitsJoint replays what seed 44 of the
+// membership profile found against b1df88e: the acknowledgement of the voter
+// being removed is the one that commits the joint configuration (C_new =
+// {1,2,3} has its majority from 1 and 2, C_old = {1,2,3,4} needs 4). The
+// leader then appends C_new at once, which drops the sender's progress, and
+// went on to send the sender more entries through the progress it had just
+// dropped: a nil dereference. The leader must commit, leave the joint
+// configuration, and stop replicating to the removed node.
+func TestSimulatorScenarioRemovedVoterCommitsJoint(t *testing.T) {
+	s := scriptSim(t, 4)
+	s.electNode(t, 1)
+	s.deliverAll(t, nil)
+	leader := s.nodes[0]
+	joint, _, err := leader.raft.ProposeConfChange(ConfChange{Op: ConfRemove, Node: 4})
+	if err != nil {
+		t.Fatalf("ProposeConfChange(remove 4) = %v; want nil", err)
+	}
+	s.stepScripted(t, func() error { return s.drain(leader) })
+	held := s.deliverAll(t, func(m Message) bool {
+		return (m.Type == MsgApp && m.To == 3) || (m.Type == MsgAppResp && m.From == 4 && m.Index >= joint)
+	})
+	var ack []Message
+	for _, m := range held {
+		if m.Type == MsgAppResp {
+			ack = append(ack, m)
+		}
+	}
+	if len(ack) == 0 {
+		t.Fatalf("held messages %+v; want node 4's acknowledgement of the joint entry %d", held, joint)
+	}
+	if c := leader.raft.Status().Commit; c >= joint {
+		t.Fatalf("commit %d with only node 2's acknowledgement; want below the joint entry %d", c, joint)
+	}
+	s.inject(t, ack[0]) // node 4's acknowledgement commits the joint entry
+	s.deliverAll(t, nil)
+	m, _ := leader.raft.Membership()
+	if st := leader.raft.Status(); st.Commit < joint || m.Joint() || m.IsMember(4) {
+		t.Fatalf("leader: commit %d, Membership() = %s; want the joint entry %d committed and C_new without node 4", st.Commit, m, joint)
+	}
+	if _, ok := leader.raft.Progress()[4]; ok {
+		t.Fatalf("leader Progress() lists node 4 after C_new; want it dropped")
+	}
+}
