@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,7 +62,7 @@ func (cf *certFiles) load() ([]zap.Field, error) {
 	assertf(cert.Leaf != nil, "LoadX509KeyPair(%s) left Leaf nil", cf.certFile)
 	cf.cur.Store(&cert)
 	return []zap.Field{
-		zap.String("serial", cert.Leaf.SerialNumber.String()),
+		zap.String("serial", strings.ToUpper(cert.Leaf.SerialNumber.Text(16))), // as openssl prints it
 		zap.Time("not_after", cert.Leaf.NotAfter),
 	}, nil
 }
