@@ -142,6 +142,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.DurationVar(&cfg.HeartbeatInterval, "heartbeat-interval", cfg.HeartbeatInterval, "leader heartbeat period (the Raft tick)")
 	fs.DurationVar(&cfg.ElectionTimeout, "election-timeout", cfg.ElectionTimeout, "election timeout; at least 5 heartbeat intervals")
 	fs.Uint64Var(&cfg.SnapshotCount, "snapshot-count", cfg.SnapshotCount, "applied entries between two snapshots of the lock table; the log is compacted behind each")
+	fs.Float64Var(&cfg.RateLimit, "rate-limit", 0, "requests per second one client (its bearer token, else its IP) may make; 0 is no limit")
+	fs.IntVar(&cfg.RateBurst, "rate-burst", 0, "requests a client may make at once before --rate-limit applies (default: --rate-limit rounded up)")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "json or console")
 	fs.StringVar(&cfg.PeerCertFile, "peer-cert-file", "", "PEM certificate for peer mutual TLS")
