@@ -3,8 +3,9 @@
 // header, or dripping it a byte at a time) is disconnected by the
 // read-header timeout while another client is served; a client opening
 // thousands of event streams gets its cap and 429 with Retry-After for the
-// rest, quickly, while other clients (and its own requests that do not
-// wait) are served and the node's goroutines stay bounded; a 100 MiB body
+// rest, quickly (and for its blocking reads and waiting acquires too), while
+// other clients (and its own requests that do not wait) are served and the
+// node's goroutines stay bounded; a 100 MiB body
 // gets 413 before the node reads it, without the heap growing by it, while
 // another client is served; and the rate limit answers a burst, then 429
 // with the Retry-After of the next token, and refills as a fake clock
@@ -279,8 +280,35 @@ func TestEventStreamFloodIsCapped(t *testing.T) {
 	if got, bound := runtime.NumGoroutine(), goroutinesBefore+6*server.WaitsPerClientMax+200; got > bound {
 		t.Errorf("goroutines = %d with %d streams open; want at most %d", got, len(open), bound)
 	}
-	// The flooder's requests that do not wait, and other clients' streams
-	// and requests, are served.
+	// The cap counts blocking reads and acquires that wait too; the
+	// flooder's requests that do not wait, and other clients' streams and
+	// requests, are served.
+	capped := []struct {
+		name, method, path, body string
+		status                   int
+	}{
+		{"blocking read", "GET", "/v1/locks/flood?index=999&wait=1s", "", http.StatusTooManyRequests},
+		{"acquire with a wait", "POST", "/v1/locks/flood/acquire", `{"ttl":"5s","wait":"1s"}`, http.StatusTooManyRequests},
+		{"campaign with a wait", "POST", "/v1/elections/flood/campaign", `{"ttl":"5s","value":"v","wait":"1s"}`, http.StatusTooManyRequests},
+		{"acquire without a wait", "POST", "/v1/locks/flood/acquire", `{"ttl":"5s"}`, http.StatusOK},
+		{"read without a wait", "GET", "/v1/locks/flood", "", http.StatusOK},
+	}
+	for _, tc := range capped {
+		req, err := http.NewRequestWithContext(ctx, tc.method, g.url+tc.path, strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatalf("NewRequest: %v", err)
+		}
+		req.Header.Set("Authorization", flooder)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatalf("%s of the flooder: %v", tc.name, err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != tc.status {
+			t.Errorf("%s of the flooder: %s %s = %d %s, %v; want %d", tc.name, tc.method, tc.path, resp.StatusCode, b, err, tc.status)
+		}
+	}
 	mustServe(t, ctx, g.url, flooder)
 	mustServe(t, ctx, g.url, "")
 	mustServe(t, ctx, g.url, "Bearer other")
