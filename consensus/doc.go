@@ -16,7 +16,15 @@
 //     transaction. Entries[0].Index may be at or below the last stored index:
 //     the stored suffix from that index on is replaced.
 //  2. Send: only after step 1 is durable, send Ready.Messages. A vote, a term
-//     and an acknowledgement never leave before they are on disk.
+//     and an acknowledgement never leave before they are on disk. One
+//     exception is allowed (§10.2.1 of the Raft thesis): a leader's MsgApp,
+//     MsgHeartbeat and MsgSnap may leave before step 1 when the term they
+//     carry and the leader's vote for itself in it are already durable, so
+//     the leader writes its log in parallel with its followers (its own copy
+//     counts only after Advance).
+//  Persisting a HardState that differs from the stored one only in Commit
+//  may also wait for the next write: the commit index is re-learned after
+//  a restart.
 //  3. Apply: when Ready.Snapshot is set, restore the state machine from its
 //     data (CommittedEntries is then empty). Apply Ready.CommittedEntries in
 //     order to the state machine and hand Ready.ReadStates to the readers
@@ -39,8 +47,10 @@
 // transport calls ReportSnapshot. The core never holds snapshot data, and
 // never compacts: the driver snapshots the state machine and compacts the
 // storage, never past the stored snapshot. The core never panics on what
-// peers send: Step returns ErrInvalidMessage. Membership changes and
-// leadership transfer are later issues.
+// peers send: Step returns ErrInvalidMessage. Membership changes (§6:
+// learners, and joint consensus C_old,new -> C_new, each membership used as
+// soon as its entry is in the log; ProposeConfChange) and leadership
+// transfer (TimeoutNow; TransferLeadership).
 //
 // The sub-packages hold what touches the outside world: the bbolt store, the
 // HTTP/2 transport and the driver loop.

@@ -555,6 +555,48 @@ func (n *Node) persist(hs consensus.HardState, ents []consensus.Entry) error {
 	return nil
 }
 
+// splitEarly splits a Ready's messages into those that may leave before
+// the Ready is persisted and those that must wait. A leader's appends,
+// heartbeats and snapshots may go first (§10.2.1 of the Raft thesis): the
+// leader writes its log in parallel with its followers, and the core counts
+// the leader's own copy towards a commit only after Advance, once it is on
+// disk. That holds only while the term they carry is already durable with
+// our vote: a leader elected alone inside this very Ready (a sole voter) has
+// not saved its term yet, and an append of that term must not leave first.
+// Everything else (votes, acknowledgements) says something about our disk
+// and waits.
+func (n *Node) splitEarly(rd consensus.Ready) (early, late []consensus.Message) {
+	hs := rd.HardState
+	if !hs.IsEmpty() && (hs.Term != n.savedHS.Term || hs.Vote != n.savedHS.Vote) {
+		return nil, rd.Messages
+	}
+	isEarly := func(m *consensus.Message) bool {
+		switch m.Type {
+		case consensus.MsgApp, consensus.MsgHeartbeat, consensus.MsgSnap:
+			return m.Term == n.savedHS.Term && n.savedHS.Vote == n.cfg.ID
+		}
+		return false
+	}
+	all := true
+	for i := range rd.Messages {
+		if !isEarly(&rd.Messages[i]) {
+			all = false
+			break
+		}
+	}
+	if all {
+		return rd.Messages, nil
+	}
+	for i := range rd.Messages {
+		if isEarly(&rd.Messages[i]) {
+			early = append(early, rd.Messages[i])
+		} else {
+			late = append(late, rd.Messages[i])
+		}
+	}
+	return early, late
+}
+
 // handleReady carries out every pending Ready per the core's contract.
 func (n *Node) handleReady() error {
 	for n.raft.HasReady() {
@@ -566,12 +608,16 @@ func (n *Node) handleReady() error {
 				return fmt.Errorf("driver: install snapshot %d: %w", rd.Snapshot.Index, err)
 			}
 		}
+		early, late := n.splitEarly(rd)
+		if len(early) > 0 {
+			n.cfg.Transport.Send(early)
+		}
 		if err := n.persist(rd.HardState, rd.Entries); err != nil {
 			return err
 		}
 		// 2. Send, only now that it is durable.
-		if len(rd.Messages) > 0 {
-			n.cfg.Transport.Send(rd.Messages)
+		if len(late) > 0 {
+			n.cfg.Transport.Send(late)
 		}
 		// 3. Restore from the snapshot, apply and serve reads.
 		if rd.Snapshot != nil {
