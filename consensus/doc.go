@@ -22,9 +22,9 @@
 //     carry and the leader's vote for itself in it are already durable, so
 //     the leader writes its log in parallel with its followers (its own copy
 //     counts only after Advance).
-//  Persisting a HardState that differs from the stored one only in Commit
-//  may also wait for the next write: the commit index is re-learned after
-//  a restart.
+//     Persisting a HardState that differs from the stored one only in Commit
+//     may also wait for the next write: the commit index is re-learned after
+//     a restart.
 //  3. Apply: when Ready.Snapshot is set, restore the state machine from its
 //     data (CommittedEntries is then empty). Apply Ready.CommittedEntries in
 //     order to the state machine and hand Ready.ReadStates to the readers
