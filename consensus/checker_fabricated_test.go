@@ -243,7 +243,7 @@ func TestCheckerStateMachineSafety(t *testing.T) {
 
 func TestCheckerQuorumDurability(t *testing.T) {
 	committed := fabLog(1, 1)
-	runCheckerCases(t, func() simChecker { return newQuorumDurability() }, []checkerCase{{
+	runCheckerCases(t, func() simChecker { return newQuorumDurability([]NodeID{1, 2, 3}) }, []checkerCase{{
 		name: "committed entries on two of three disks",
 		views: []clusterView{{
 			nodes:   []nodeView{fabFollower(1, committed), fabFollower(2, committed), fabFollower(3, fabLog(1))},
@@ -269,7 +269,7 @@ func TestCheckerQuorumDurability(t *testing.T) {
 				fabNode(3, RoleFollower, 1, fabLog(1), 0),
 			}},
 		},
-		wantErr: "durable on fewer than 2 of 3 nodes",
+		wantErr: "durable on fewer than 2 of the 3 voters",
 	}, {
 		name: "a crashed node's disk counts",
 		views: []clusterView{{

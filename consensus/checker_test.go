@@ -69,8 +69,6 @@ type clusterView struct {
 	won []nodeView
 }
 
-func (v *clusterView) quorum() int { return len(v.nodes)/2 + 1 }
-
 // simChecker checks one property after every step.
 type simChecker interface {
 	name() string
@@ -328,16 +326,42 @@ func (c *stateMachineSafety) check(v *clusterView) error {
 }
 
 // quorumDurability: every committed entry (applied anywhere, or covered by a
-// persisted commit index) is in the durable
-// log of a quorum. Committed entries form a prefix, so it is enough to know,
-// per node, how long a prefix of the committed log its durable log holds.
+// persisted commit index) is in the durable log of a majority of the
+// membership that committed it. Committed entries form a prefix, so it is
+// enough to know, per node, how long a prefix of the committed log its
+// durable log holds.
+//
+// Which majority? Let L be the last committed index known and M the
+// membership in effect at L in the committed log (its newest membership
+// entry at or below L, at index m; the initial voters when there is none).
+// The leader that committed L counted a majority of the membership newest in
+// its own log, which is M or the one change after M (the core starts a
+// change only once the previous one is committed, and leaves a joint
+// configuration only once it is committed):
+//   - M itself: a majority of M.Voters (and of M.Outgoing when joint) holds L;
+//   - C_old,new appended after a non-joint M: its outgoing half is M.Voters;
+//   - C_new appended after a joint M: C_new is M.Voters.
+//
+// So a majority of M.Voters always holds the prefix up to L. The outgoing
+// half of a joint M need not hold L (the C_new after it may have committed
+// L alone), but it held the joint entry itself, at m: the leader that first
+// committed a membership entry had no newer one in its log (one would have
+// been appended only after that commit), so it counted both halves of M.
+// Durable logs never lose committed entries, except the disks of removed
+// nodes, which the simulator wipes only once their removal is committed and
+// they are outside M. Checking the newest L (and m) is enough: the prefix
+// property carries it to every earlier entry. Counting all the nodes that
+// ever ran, as before membership changes, would be wrong both ways: it
+// counts removed nodes and learners, and demands more than a small new
+// membership holds.
 type quorumDurability struct {
 	committed []Entry
 	match     map[NodeID]Index
+	conf      chkConfTrack
 }
 
-func newQuorumDurability() *quorumDurability {
-	return &quorumDurability{match: make(map[NodeID]Index)}
+func newQuorumDurability(voters []NodeID) *quorumDurability {
+	return &quorumDurability{match: make(map[NodeID]Index), conf: newChkConfTrack(voters)}
 }
 
 func (*quorumDurability) name() string { return "quorum durability" }
@@ -346,13 +370,15 @@ func (c *quorumDurability) check(v *clusterView) error {
 	for _, a := range v.applied {
 		if a.entry.Index == Index(len(c.committed))+1 {
 			c.committed = append(c.committed, a.entry)
+			if err := c.conf.observe(a.entry); err != nil {
+				return err
+			}
 		}
 	}
 	if len(c.committed) == 0 {
 		return nil
 	}
 	last := Index(len(c.committed))
-	holders := 0
 	for _, n := range v.nodes {
 		m := c.match[n.id]
 		if n.dirtyFrom != 0 && n.dirtyFrom <= m {
@@ -363,22 +389,30 @@ func (c *quorumDurability) check(v *clusterView) error {
 			m++
 		}
 		c.match[n.id] = m
-		if m == last {
-			holders++
-		}
 	}
-	if holders >= v.quorum() {
-		return nil
+	if err := c.need(v, c.conf.m.Voters, last, "voters"); err != nil {
+		return err
 	}
-	// Name the first committed entry that lost its quorum.
-	matches := make([]Index, 0, len(v.nodes))
-	for _, n := range v.nodes {
-		matches = append(matches, c.match[n.id])
+	if c.conf.m.Joint() {
+		return c.need(v, c.conf.m.Outgoing, c.conf.index, "outgoing voters")
+	}
+	return nil
+}
+
+// need fails unless a majority of ids holds the committed prefix up to upTo.
+func (c *quorumDurability) need(v *clusterView, ids []NodeID, upTo Index, what string) error {
+	matches := make([]Index, 0, len(ids))
+	for _, id := range ids {
+		matches = append(matches, c.match[id])
 	}
 	slices.Sort(matches)
-	lost := matches[len(matches)-v.quorum()] + 1
-	return fmt.Errorf("entry %s is committed but durable on fewer than %d of %d nodes (durable committed prefixes %v)",
-		chkDescribe(c.committed[lost-1]), v.quorum(), len(v.nodes), c.matchList(v))
+	quorum := len(ids)/2 + 1
+	if matches[len(matches)-quorum] >= upTo {
+		return nil
+	}
+	lost := matches[len(matches)-quorum] + 1 // the first committed entry that lost its majority
+	return fmt.Errorf("entry %s is committed but durable on fewer than %d of the %d %s %v of the membership at %d (%s); durable committed prefixes %v",
+		chkDescribe(c.committed[lost-1]), quorum, len(ids), what, ids, c.conf.index, c.conf.m, c.matchList(v))
 }
 
 func (c *quorumDurability) matchList(v *clusterView) []string {

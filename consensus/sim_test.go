@@ -27,8 +27,9 @@ var (
 	flagSimSeed  = flag.Uint64("sim.seed", 0, "simulator: replay this one seed")
 	flagSimNodes = flag.Int("sim.nodes", 0, "simulator: cluster size 3, 5 or 7; 0 picks by seed")
 	flagSimSteps = flag.Int("sim.steps", 0, "simulator: steps of the fault phase; 0 means the default")
-	flagSimBug   = flag.String("sim.bug", "", "simulator: turn on a test-only bug: figure8, uptodate or forgetvote")
-	flagSimProf  = flag.String("sim.profile", "", "simulator: force a fault profile: mixed, churn, storm or steady")
+	flagSimBug   = flag.String("sim.bug", "", "simulator: turn on a test-only bug: figure8, uptodate, forgetvote or wipeearly")
+	flagSimProf  = flag.String("sim.profile", "", "simulator: force a fault profile (mixed, churn, storm, steady), "+
+		"a membership profile (fixed, members, grow, shrink, replace, removeleader) or one of each, comma-separated")
 	flagSimTrace = flag.Int("sim.trace", 60, "simulator: trace events printed with a failure")
 )
 
@@ -53,6 +54,9 @@ type simBugs struct {
 	upToDate bool
 	// forgetVote clears a node's persisted vote when it restarts.
 	forgetVote bool
+	// wipeEarly wipes a voter's disk as soon as its removal is proposed,
+	// before the joint configuration that still counts it commits.
+	wipeEarly bool
 }
 
 func parseSimBugs(s string) (simBugs, error) {
@@ -65,8 +69,10 @@ func parseSimBugs(s string) (simBugs, error) {
 		return simBugs{upToDate: true}, nil
 	case "forgetvote":
 		return simBugs{forgetVote: true}, nil
+	case "wipeearly":
+		return simBugs{wipeEarly: true}, nil
 	}
-	return simBugs{}, fmt.Errorf("unknown -sim.bug %q; want figure8, uptodate or forgetvote", s)
+	return simBugs{}, fmt.Errorf("unknown -sim.bug %q; want figure8, uptodate, forgetvote or wipeearly", s)
 }
 
 // apply turns the core's knobs for b on in cfg.
@@ -83,17 +89,23 @@ func (b simBugs) String() string {
 		return "uptodate"
 	case b.forgetVote:
 		return "forgetvote"
+	case b.wipeEarly:
+		return "wipeearly"
 	}
 	return ""
 }
 
 // simConfig is everything a run depends on: the same simConfig replays the same run.
 type simConfig struct {
-	seed    uint64
-	nodes   int
+	seed  uint64
+	nodes int // the initial voters, ids 1..nodes
+	// pool is how many node ids the run has (0 means nodes); the ids after
+	// nodes join when first added (simmember_test.go).
+	pool    int
 	steps   int
 	bugs    simBugs
-	profile planProfile // profileAny: the seed picks
+	profile planProfile   // profileAny: the seed picks
+	members memberProfile // the zero value memNone keeps the membership fixed
 }
 
 func (c simConfig) replay() string {
@@ -102,8 +114,8 @@ func (c simConfig) replay() string {
 	if b := c.bugs.String(); b != "" {
 		cmd += " -sim.bug=" + b
 	}
-	if c.profile != profileAny {
-		cmd += " -sim.profile=" + c.profile.String()
+	if p := profileFlag(c.profile, c.members); p != "" {
+		cmd += " -sim.profile=" + p
 	}
 	return cmd
 }
@@ -115,6 +127,7 @@ func simNodesForSeed(seed uint64) int { return [...]int{3, 5, 7}[seed%3] }
 type simFailure struct {
 	cfg   simConfig
 	plan  faultPlan
+	mem   string // the membership driver
 	step  int
 	at    simTime
 	err   error
@@ -123,8 +136,8 @@ type simFailure struct {
 }
 
 func (f *simFailure) Error() string {
-	s := fmt.Sprintf("seed %d, %d nodes: step %d, tick %d: %v\nplan: %v\nreplay: %s\nlast events:\n%s",
-		f.cfg.seed, f.cfg.nodes, f.step, f.at/simUnitsPerTick, f.err, f.plan, f.cfg.replay(), f.trace)
+	s := fmt.Sprintf("seed %d, %d nodes (pool %d): step %d, tick %d: %v\nplan: %v; %s\nreplay: %s\nlast events:\n%s",
+		f.cfg.seed, f.cfg.nodes, f.cfg.pool, f.step, f.at/simUnitsPerTick, f.err, f.plan, f.mem, f.cfg.replay(), f.trace)
 	if f.stack != "" {
 		s += "stack:\n" + f.stack
 	}
@@ -151,6 +164,7 @@ type simStats struct {
 	steps, ticks, proposals, elections, crashes, reads int
 	maxApplied                                         Index
 	net                                                netStats
+	members                                            memberStats
 }
 
 func (a *simStats) add(b simStats) {
@@ -166,6 +180,7 @@ func (a *simStats) add(b simStats) {
 	a.net.dropped += b.net.dropped
 	a.net.cut += b.net.cut
 	a.net.duplicated += b.net.duplicated
+	a.members.add(b.members)
 }
 
 // simCases returns the runs the flags ask for.
@@ -174,7 +189,7 @@ func simCases(t *testing.T) []simConfig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	profile, err := parsePlanProfile(*flagSimProf)
+	profile, members, err := parseSimProfile(*flagSimProf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,11 +212,16 @@ func simCases(t *testing.T) []simConfig {
 	}
 	var cases []simConfig
 	for _, seed := range seeds {
+		mem := members
+		if mem == memAny {
+			mem = drawMemberProfile(seed)
+		}
 		nodes := *flagSimNodes
 		if nodes == 0 {
-			nodes = simNodesForSeed(seed)
+			nodes = memberNodes(mem, seed)
 		}
-		cases = append(cases, simConfig{seed: seed, nodes: nodes, steps: steps, bugs: bugs, profile: profile})
+		cases = append(cases, simConfig{seed: seed, nodes: nodes, pool: memberPool(mem, nodes), steps: steps,
+			bugs: bugs, profile: profile, members: mem})
 	}
 	return cases
 }
@@ -215,6 +235,7 @@ func TestSimulator(t *testing.T) {
 		total  simStats
 		failed []string
 		sizes  = map[int]int{}
+		byMem  = map[memberProfile]*memberRuns{}
 	)
 	start := time.Now()
 	t.Run("seeds", func(t *testing.T) {
@@ -225,6 +246,11 @@ func TestSimulator(t *testing.T) {
 				mu.Lock()
 				total.add(st)
 				sizes[c.nodes]++
+				if byMem[c.members] == nil {
+					byMem[c.members] = &memberRuns{}
+				}
+				byMem[c.members].runs++
+				byMem[c.members].stats.add(st.members)
 				if err != nil {
 					failed = append(failed, c.replay())
 				}
@@ -241,13 +267,22 @@ func TestSimulator(t *testing.T) {
 		float64(total.steps)/elapsed.Seconds())
 	t.Logf("sim: %d proposals accepted, %d elections, %d crashes, %d reads answered, %d messages sent (%d lost to weather, %d to cuts, %d duplicated)",
 		total.proposals, total.elections, total.crashes, total.reads, total.net.sent, total.net.dropped, total.net.cut, total.net.duplicated)
+	for p := memNone; p < memAny; p++ {
+		if r := byMem[p]; r != nil {
+			t.Logf("sim: %v: %d runs; %s", p, r.runs, &r.stats)
+		}
+	}
 	for _, f := range failed {
 		t.Logf("sim: FAILED: %s", f)
+	}
+	if *flagSimSeed == 0 && *flagSimSeeds == 0 && *flagSimProf == "" && *flagSimNodes == 0 && !t.Failed() {
+		checkMemberCoverage(t, byMem)
 	}
 }
 
 // TestSimulatorDeterministic proves a seed replays exactly: two runs of one
-// seed see the same events, and another seed sees different ones.
+// seed see the same events, and another seed sees different ones; with a
+// fixed membership and with membership changes.
 func TestSimulatorDeterministic(t *testing.T) {
 	digest := func(cfg simConfig) (uint64, int) {
 		s := newSimulator(cfg)
@@ -256,15 +291,26 @@ func TestSimulatorDeterministic(t *testing.T) {
 		}
 		return s.trace.digest, s.step
 	}
-	cfg := simConfig{seed: 7, nodes: 5, steps: 1500, profile: profileAny}
-	d1, n1 := digest(cfg)
-	d2, n2 := digest(cfg)
-	if d1 != d2 || n1 != n2 {
-		t.Errorf("seed %d twice: digests %x (%d steps) and %x (%d steps); want equal", cfg.seed, d1, n1, d2, n2)
+	tests := []struct {
+		name string
+		cfg  simConfig
+	}{
+		{"fixed", simConfig{seed: 7, nodes: 5, steps: 1500, profile: profileAny}},
+		{"members", simConfig{seed: 7, nodes: 3, pool: 5, steps: 1500, profile: profileAny, members: memRandom}},
 	}
-	cfg.seed = 8
-	if d3, _ := digest(cfg); d3 == d1 {
-		t.Errorf("seeds 7 and 8: both digests %x; want different", d1)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			d1, n1 := digest(cfg)
+			d2, n2 := digest(cfg)
+			if d1 != d2 || n1 != n2 {
+				t.Errorf("seed %d twice: digests %x (%d steps) and %x (%d steps); want equal", cfg.seed, d1, n1, d2, n2)
+			}
+			cfg.seed = 8
+			if d3, _ := digest(cfg); d3 == d1 {
+				t.Errorf("seeds 7 and 8: both digests %x; want different", d1)
+			}
+		})
 	}
 }
 

@@ -7,7 +7,6 @@ package consensus
 import (
 	"errors"
 	"fmt"
-	"slices"
 )
 
 // leaderIndex returns the position of the live leader of the highest term, or -1.
@@ -174,21 +173,34 @@ func (s *simulator) maxCommit() Index {
 	return c
 }
 
-// quorumLastIndex is the highest last index that a quorum of running nodes
-// reach: it rises as followers catch up with a leader's backlog.
+// quorumLastIndex is the highest last index that a quorum of the running
+// voters reach (in each half of a joint configuration): it rises as
+// followers catch up with a leader's backlog. The voters are those of the
+// membership in effect on the node that knows the highest commit index;
+// removed nodes and learners, which may run on, do not count.
 func (s *simulator) quorumLastIndex() Index {
-	var last []Index
+	var ref *simNode
 	for _, n := range s.nodes {
-		if n.up() {
-			last = append(last, n.raft.Status().LastIndex)
+		if n.up() && (ref == nil || n.raft.Status().Commit > ref.raft.Status().Commit) {
+			ref = n
 		}
 	}
-	quorum := len(s.nodes)/2 + 1
-	if len(last) < quorum {
+	if ref == nil {
 		return 0
 	}
-	slices.Sort(last)
-	return last[len(last)-quorum]
+	m, _ := ref.raft.Membership()
+	if len(m.Voters) == 0 {
+		return 0 // a joiner that knows nothing yet
+	}
+	last := func(id NodeID) uint64 {
+		if int(id) > len(s.nodes) || !s.nodes[id-1].up() {
+			return 0
+		}
+		return uint64(s.nodes[id-1].raft.Status().LastIndex)
+	}
+	a, buf := quorumValue(m.Voters, last, nil)
+	b, _ := quorumValue(m.Outgoing, last, buf)
+	return Index(min(a, b))
 }
 
 // livenessReadPrefix starts the request context of every liveness read; the
@@ -215,6 +227,9 @@ func (s *simulator) nudgeProbe() error {
 		return nil // in flight; asked again each election timeout in case it was refused or lost
 	}
 	n := s.nodes[s.rng.IntN(len(s.nodes))]
+	if !n.up() {
+		return nil // an id never added: ask another next step
+	}
 	s.opSeq++
 	ok, err := s.readOn(n, fmt.Appendf(nil, "%s%d", livenessReadPrefix, s.opSeq))
 	if ok {

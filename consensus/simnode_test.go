@@ -42,8 +42,12 @@ func (p crashPoint) String() string {
 
 // simNode is one member of the simulated cluster.
 type simNode struct {
-	id      NodeID
-	storage *MemoryStorage
+	id NodeID
+	// created is false for a pool id never added yet: it does not run and
+	// no fault restarts it. joiner is true for a node that started with no
+	// membership (Config.Voters nil) and learns it from the log.
+	created, joiner bool
+	storage         *MemoryStorage
 	// raft is nil while the node is down.
 	raft *Raft
 	// incarnation counts restarts; scheduled faults aimed at an older
@@ -85,9 +89,13 @@ func (s *simulator) start(n *simNode) error {
 		hs.Vote = None
 		n.storage.SetHardState(hs)
 	}
+	voters := s.voters
+	if n.joiner {
+		voters = nil
+	}
 	cfg := Config{
 		ID:              n.id,
-		Voters:          s.voters,
+		Voters:          voters,
 		Storage:         simSnapStorage{n},
 		ElectionTicks:   simElectionTicks,
 		HeartbeatTicks:  s.plan.heartbeatTicks,
@@ -301,6 +309,9 @@ func (s *simulator) apply(n *simNode, rd Ready) error {
 			s.view.applied = append(s.view.applied, applyEvent{node: n.id, term: term, entry: e})
 			s.maxApplied = max(s.maxApplied, e.Index)
 			s.onApplied(n, e)
+			if err := s.onCommittedConf(e); err != nil {
+				return err
+			}
 		}
 		s.trace.add(traceEvent{step: s.step, at: s.now, kind: traceApply, node: n.id,
 			a: uint64(rd.CommittedEntries[0].Index), b: uint64(n.applied)})

@@ -23,6 +23,7 @@ const (
 	agCrash
 	agRestart
 	agFlap
+	agMember
 )
 
 // agendaItem is one scheduled event other than a message delivery.
@@ -43,14 +44,16 @@ type simulator struct {
 	rng    *rand.Rand
 	now    simTime
 	step   int
-	nodes  []*simNode
-	voters []NodeID
+	nodes  []*simNode // ids 1..pool; those not created yet are down
+	voters []NodeID   // the initial voters
+	mem    *memberDriver
 	net    *simnet
 	agenda timedQueue[agendaItem]
 	trace  *traceRing
 
 	view     clusterView // the applications and reads of the current step
 	checkers []simChecker
+	election *electionSafety
 	reads    *readLinearizability
 	promises *proposalPromise
 
@@ -58,8 +61,10 @@ type simulator struct {
 	opSeq      int
 	healing    bool
 	stack      string // the stack of a panic in the core
-	probe      livenessProbe
-	stats      simStats
+	// retiredSnaps are the snapshots of wiped nodes, which may still be in flight.
+	retiredSnaps []map[Index][]Entry
+	probe        livenessProbe
+	stats        simStats
 }
 
 // livenessProbe is the proposal and read that must succeed after the heal.
@@ -75,23 +80,29 @@ type livenessProbe struct {
 
 func newSimulator(cfg simConfig) *simulator {
 	rng := rand.New(rand.NewPCG(cfg.seed, cfg.seed^0x9e3779b97f4a7c15))
+	cfg.pool = max(cfg.pool, cfg.nodes)
 	s := &simulator{
 		cfg:      cfg,
 		rng:      rng,
 		plan:     newFaultPlan(rng, cfg.profile),
-		net:      newSimnet(rng, cfg.nodes),
+		net:      newSimnet(rng, cfg.pool),
 		trace:    newTraceRing(*flagSimTrace),
+		election: newElectionSafety(),
 		reads:    newReadLinearizability(),
 		promises: newProposalPromise(),
 	}
 	s.net.weather = s.plan.weather.params()
-	s.checkers = []simChecker{newElectionSafety(), newLeaderAppendOnly(), newLogMatching(),
-		newLeaderCompleteness(), newStateMachineSafety(), newQuorumDurability(), s.reads, s.promises}
-	for i := range cfg.nodes {
+	for i := range cfg.pool {
 		id := NodeID(i + 1)
-		s.voters = append(s.voters, id)
-		s.nodes = append(s.nodes, &simNode{id: id, storage: NewMemoryStorage()})
+		if i < cfg.nodes {
+			s.voters = append(s.voters, id)
+		}
+		s.nodes = append(s.nodes, &simNode{id: id, storage: NewMemoryStorage(), created: i < cfg.nodes})
 	}
+	s.mem = newMemberDriver(cfg, s.voters)
+	s.checkers = []simChecker{s.election, newLeaderAppendOnly(), newLogMatching(),
+		newLeaderCompleteness(), newStateMachineSafety(), newQuorumDurability(s.voters), newRemovedLeader(s.voters),
+		s.reads, s.promises}
 	return s
 }
 
@@ -103,8 +114,9 @@ func runSim(cfg simConfig) (simStats, error) {
 	s.stats.ticks = int(s.now / simUnitsPerTick)
 	s.stats.maxApplied = s.maxApplied
 	s.stats.net = s.net.stats
+	s.stats.members = s.mem.stats
 	if err != nil {
-		return s.stats, &simFailure{cfg: cfg, plan: s.plan, step: s.step, at: s.now, err: err,
+		return s.stats, &simFailure{cfg: s.cfg, plan: s.plan, mem: s.mem.String(), step: s.step, at: s.now, err: err,
 			trace: s.trace.last(*flagSimTrace), stack: s.stack}
 	}
 	return s.stats, nil
@@ -123,14 +135,19 @@ func (s *simulator) runCatching() (err error) {
 
 func (s *simulator) run() error {
 	for _, n := range s.nodes {
-		if err := s.start(n); err != nil {
-			return err
+		if n.created {
+			if err := s.start(n); err != nil {
+				return err
+			}
 		}
 		s.schedule(simTime(s.rng.Int64N(int64(simUnitsPerTick))), agendaItem{kind: agTick, node: n.id})
 	}
 	s.schedule(0, agendaItem{kind: agPropose})
 	s.schedule(0, agendaItem{kind: agRead})
 	s.schedule(1, agendaItem{kind: agFault})
+	if s.mem.profile != memNone {
+		s.schedule(1, agendaItem{kind: agMember})
+	}
 	for s.step < s.cfg.steps {
 		if err := s.stepOnce(); err != nil {
 			return err
@@ -177,6 +194,8 @@ func (s *simulator) dispatch() error {
 		return s.restart(s.nodes[it.v.node-1])
 	case agFlap:
 		s.flapToggle(it.v)
+	case agMember:
+		return s.memberAct()
 	}
 	return nil
 }
@@ -212,7 +231,7 @@ func (s *simulator) tick(id NodeID) error {
 }
 
 func (s *simulator) restart(n *simNode) error {
-	if n.up() {
+	if n.up() || !n.created {
 		return nil
 	}
 	s.trace.add(traceEvent{step: s.step, at: s.now, kind: traceRestart, node: n.id,

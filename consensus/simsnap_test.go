@@ -61,6 +61,10 @@ type simSnap struct {
 	// testCorrupt makes this node install a snapshot whose last entry's
 	// data differs from what was committed: a bug the checkers must catch.
 	testCorrupt bool
+	// conf is the membership in effect after the node's entries
+	// 1..confUpTo (which are committed and never change).
+	conf     Membership
+	confUpTo Index
 }
 
 type simSnapReport struct {
@@ -113,7 +117,12 @@ func (s *simulator) maybeSnapshot(n *simNode) error {
 		return fmt.Errorf("node %d: snapshot at applied %d: %w", n.id, n.applied, err)
 	}
 	data = data[:len(data):len(data)]
-	meta := SnapshotMeta{Index: n.applied, Term: data[len(data)-1].Term, Voters: s.voters}
+	meta := SnapshotMeta{Index: n.applied, Term: data[len(data)-1].Term}
+	m, err := s.membershipAt(n, data)
+	if err != nil {
+		return fmt.Errorf("node %d: snapshot at applied %d: %w", n.id, n.applied, err)
+	}
+	meta.SetMembership(m)
 	if sn.taken == nil {
 		sn.taken = make(map[Index][]Entry)
 	}
@@ -128,14 +137,50 @@ func (s *simulator) maybeSnapshot(n *simNode) error {
 	return nil
 }
 
-// snapshotData finds the data of the snapshot at meta among every node's.
+// membershipAt returns the membership in effect at the end of data (a
+// node's entries 1..k): the newest membership entry among them, else the
+// initial voters. n's snapshot state remembers how far it looked, so each
+// entry is read once.
+func (s *simulator) membershipAt(n *simNode, data []Entry) (Membership, error) {
+	sn := &n.snap
+	if sn.confUpTo > Index(len(data)) || sn.confUpTo == 0 {
+		sn.conf, sn.confUpTo = Membership{Voters: s.voters}, 0
+	}
+	for _, e := range data[sn.confUpTo:] {
+		if e.Type != EntryConfChange {
+			continue
+		}
+		m, err := DecodeMembership(e.Data)
+		if err != nil {
+			return Membership{}, fmt.Errorf("membership entry %d: %w", e.Index, err)
+		}
+		sn.conf = m
+	}
+	sn.confUpTo = Index(len(data))
+	return sn.conf.Clone(), nil
+}
+
+// snapshotData finds the data of the snapshot at meta among every node's,
+// and those of wiped nodes (their MsgSnap may still be in flight).
 func (s *simulator) snapshotData(meta SnapshotMeta) ([]Entry, bool) {
 	for _, n := range s.nodes {
 		if data, ok := n.snap.taken[meta.Index]; ok && data[len(data)-1].Term == meta.Term {
 			return data, true
 		}
 	}
+	for _, taken := range s.retiredSnaps {
+		if data, ok := taken[meta.Index]; ok && data[len(data)-1].Term == meta.Term {
+			return data, true
+		}
+	}
 	return nil, false
+}
+
+// retireSnapshots keeps the snapshots of node n, about to be wiped.
+func (s *simulator) retireSnapshots(n *simNode) {
+	if len(n.snap.taken) > 0 {
+		s.retiredSnaps = append(s.retiredSnaps, n.snap.taken)
+	}
 }
 
 // installSnapshot is the first part of step 1 for a Ready carrying a
@@ -196,6 +241,9 @@ func (s *simulator) installSnapshot(n *simNode, rd Ready) error {
 		s.view.applied = append(s.view.applied, applyEvent{node: n.id, term: term, entry: e})
 		s.maxApplied = max(s.maxApplied, e.Index)
 		s.onApplied(n, e)
+		if err := s.onCommittedConf(e); err != nil {
+			return err
+		}
 	}
 	n.applied = meta.Index
 	sn := &n.snap
