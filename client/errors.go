@@ -69,6 +69,9 @@ var (
 	// ErrNotLeader: a proclaim or resign carried a term that does not lead
 	// the election (409).
 	ErrNotLeader = &Error{Code: wire.CodeNotLeader}
+	// ErrChangeInProgress: a membership change was refused because an
+	// earlier one is not finished, or a learner is still catching up (409).
+	ErrChangeInProgress = &Error{Code: wire.CodeChangeInProgress}
 	// ErrTooLarge: a body or a table limit was exceeded (413).
 	ErrTooLarge = &Error{Code: wire.CodeTooLarge}
 	// ErrTooManyRequests: the server sheds load; see Error.RetryAfter (429).

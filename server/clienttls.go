@@ -143,6 +143,16 @@ func (n *Node) peerTLS() (server, client *tls.Config, err error) {
 			}, nil
 		},
 	}
-	client = peerDialTLS(cert, ca, func() []string { return memberHosts(n.members) })
+	client = peerDialTLS(cert, ca, n.peerHosts)
 	return server, client, nil
+}
+
+// peerHosts are the hosts of the peer URLs of the members this node knows:
+// those it started with and those of the membership it applied last.
+func (n *Node) peerHosts() []string {
+	members := n.initial
+	if d := n.directory(); d != nil {
+		members = append(append([]Member(nil), members...), d.members...)
+	}
+	return memberHosts(members)
 }

@@ -54,6 +54,10 @@ type Config struct {
 	// InitialCluster is name=peerURL,... for every voting member; empty means
 	// a one-node cluster of this member alone.
 	InitialCluster string
+	// Join lists client URLs of a running cluster: a node with an empty data
+	// dir asks it to be added as a learner (Join, join.go) and promotes
+	// itself once caught up. InitialCluster is not needed with it.
+	Join []string
 	// HeartbeatInterval is the leader's heartbeat period and the Raft tick.
 	HeartbeatInterval time.Duration
 	// ElectionTimeout is the election timeout T; followers wait [T, 2T). It is
@@ -113,6 +117,9 @@ type Member struct {
 	ID consensus.NodeID
 	// PeerURL is where the member's peer listener is reached.
 	PeerURL string
+	// ClientURL is where the member's client listener is reached, when
+	// known (members added at run time tell it).
+	ClientURL string
 }
 
 // NodeIDOf maps a member name to its Raft node id: the FNV-1a 64-bit hash of

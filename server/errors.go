@@ -58,7 +58,8 @@ type errorRule struct {
 // reads that answer.
 func errorTable() []errorRule {
 	return []errorRule{
-		{[]error{ErrInvalidArgument, locks.ErrInvalidArgument}, http.StatusBadRequest, wire.CodeInvalidArgument},
+		{[]error{ErrInvalidArgument, locks.ErrInvalidArgument, consensus.ErrInvalidConfChange,
+			consensus.ErrInvalidTransfer}, http.StatusBadRequest, wire.CodeInvalidArgument},
 		{[]error{ErrUnauthorized}, http.StatusUnauthorized, wire.CodeUnauthorized},
 		{[]error{ErrForbidden}, http.StatusForbidden, wire.CodeForbidden},
 		{[]error{ErrNotFound, locks.ErrNotFound}, http.StatusNotFound, wire.CodeNotFound},
@@ -66,11 +67,12 @@ func errorTable() []errorRule {
 		{[]error{locks.ErrNotHolder}, http.StatusConflict, wire.CodeNotHolder},
 		{[]error{locks.ErrStaleToken}, http.StatusConflict, wire.CodeStaleToken},
 		{[]error{locks.ErrNotLeader}, http.StatusConflict, wire.CodeNotLeader},
+		{[]error{consensus.ErrConfChangePending, ErrLearnerBehind}, http.StatusConflict, wire.CodeChangeInProgress},
 		{[]error{ErrTooLarge, locks.ErrTooLarge}, http.StatusRequestEntityTooLarge, wire.CodeTooLarge},
 		{[]error{ErrTooManyRequests, consensus.ErrProposalDropped}, http.StatusTooManyRequests, wire.CodeTooManyRequests},
 		{[]error{consensus.ErrNoLeader, ErrNotReady, consensus.ErrNotLeader, driver.ErrProposalLost,
 			driver.ErrLeaderChanged, driver.ErrStopped}, http.StatusServiceUnavailable, wire.CodeNoLeader},
-		{[]error{context.DeadlineExceeded, context.Canceled}, http.StatusGatewayTimeout, wire.CodeTimeout},
+		{[]error{context.DeadlineExceeded, context.Canceled, driver.ErrTransferFailed}, http.StatusGatewayTimeout, wire.CodeTimeout},
 		{nil, http.StatusInternalServerError, wire.CodeInternal},
 	}
 }

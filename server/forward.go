@@ -149,7 +149,7 @@ func (n *Node) leaderRoute(next echo.HandlerFunc) echo.HandlerFunc {
 		if by, ok := forwardedBy(r.Context()); ok {
 			return fmt.Errorf("%w: %s forwarded this request here but %s is %s", consensus.ErrNoLeader, by, n.self.Name, st.Role)
 		}
-		lead, ok := findMemberID(n.members, st.Lead)
+		lead, ok := findMemberID(n.memberList(), st.Lead)
 		if !ok {
 			return fmt.Errorf("%w: %s knows no leader at term %d", consensus.ErrNoLeader, n.self.Name, st.Term)
 		}

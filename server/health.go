@@ -25,7 +25,8 @@ const (
 type clusterView struct {
 	self      Member
 	clientURL string
-	members   []Member
+	// members returns the current members.
+	members func() []Member
 	// others returns the client URLs of other members it can learn, by
 	// name; nil knows none.
 	others func(ctx context.Context) map[string]string
@@ -141,9 +142,10 @@ func (v *clusterView) clusterStatus(st consensus.Status, others map[string]strin
 		CommitIndex:  st.Commit,
 		AppliedIndex: st.Applied,
 		LastIndex:    st.LastIndex,
-		Members:      make([]MemberStatus, 0, len(v.members)),
 	}
-	for _, m := range v.members {
+	members := v.members()
+	cs.Members = make([]MemberStatus, 0, len(members))
+	for _, m := range members {
 		ms := MemberStatus{
 			Name:     m.Name,
 			RaftID:   strconv.FormatUint(uint64(m.ID), 16),
@@ -162,7 +164,7 @@ func (v *clusterView) clusterStatus(st consensus.Status, others map[string]strin
 
 // nameOf returns the member name of id, or "" for None or an unknown id.
 func (v *clusterView) nameOf(id consensus.NodeID) string {
-	for _, m := range v.members {
+	for _, m := range v.members() {
 		if m.ID == id {
 			return m.Name
 		}

@@ -28,7 +28,7 @@ func testView(st consensus.Status) *echo.Echo {
 	v := &clusterView{
 		self:            members[0],
 		clientURL:       "http://127.0.0.1:7070",
-		members:         members,
+		members:         func() []Member { return members },
 		status:          func() consensus.Status { return st },
 		log:             zap.NewNop(),
 		electionTimeout: "1s",

@@ -111,7 +111,7 @@ func peerFamily(n *Node, name, help string, typ prometheus.ValueType, f func(pee
 		var out []promSample
 		for _, p := range n.trans.Stats().Peers {
 			peer := strconv.FormatUint(uint64(p.ID), 16)
-			if m, ok := findMemberID(n.members, p.ID); ok {
+			if m, ok := findMemberID(n.memberList(), p.ID); ok {
 				peer = m.Name
 			}
 			out = append(out, promSample{labels: []string{peer}, value: f(p)})

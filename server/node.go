@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -57,7 +58,22 @@ type Node struct {
 	log     *zap.Logger
 	baseLog *zap.Logger
 	self    Member
-	members []Member
+	// initial are the members known at start: --initial-cluster, or the
+	// directory this node was given when it joined.
+	initial []Member
+	// joined: this node joined a running cluster (join.go) and starts
+	// with no initial voters.
+	joined bool
+	// clusterID names the cluster on the peer transport.
+	clusterID string
+	// dir is the member directory of the applied membership; memberCh
+	// hands memberships from the Raft loop to the worker that updates it
+	// (membership.go).
+	dir      atomic.Pointer[memberDir]
+	memberCh chan membershipUpdate
+	// draining refuses new client requests while a leader hands off at
+	// shutdown (HandOff).
+	draining atomic.Bool
 
 	// checkpointEvery is how often the leader commits CheckpointLeases.
 	checkpointEvery time.Duration
@@ -110,8 +126,11 @@ func New(cfg Config, opts Options) (_ *Node, err error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	n := &Node{cfg: cfg, members: cfg.Members()}
-	n.self, _ = findMember(n.members, cfg.Name)
+	n := &Node{cfg: cfg, initial: cfg.Members(), clusterID: cfg.ClusterID(), memberCh: make(chan membershipUpdate, 1)}
+	if err := n.loadJoin(); err != nil {
+		return nil, err
+	}
+	n.self, _ = findMember(n.initial, cfg.Name)
 	n.baseLog = log
 	n.log = log.With(zap.String("node_id", cfg.Name))
 	// Until Run takes over, a failure here releases what was opened so far.
@@ -180,7 +199,7 @@ func (n *Node) wire(opts Options) error {
 	var drv *driver.Node
 	n.trans, err = transport.New(transport.Options{
 		ID:                n.self.ID,
-		ClusterID:         n.cfg.ClusterID(),
+		ClusterID:         n.clusterID,
 		Step:              func(m consensus.Message) { drv.Step(m) },
 		ReportUnreachable: func(id consensus.NodeID) { drv.ReportUnreachable(id) },
 		// Fast failover: a reset or refused connection to our leader makes
@@ -196,9 +215,11 @@ func (n *Node) wire(opts Options) error {
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	voters := make([]consensus.NodeID, 0, len(n.members))
-	for _, m := range n.members {
-		voters = append(voters, m.ID)
+	var voters []consensus.NodeID
+	for _, m := range n.initial {
+		if !n.joined {
+			voters = append(voters, m.ID)
+		}
 		if m.ID == n.self.ID {
 			continue
 		}
@@ -237,12 +258,14 @@ func (n *Node) wire(opts Options) error {
 		// slow followers.
 		SnapshotEntries:       n.cfg.snapshotCount(),
 		CompactionTailEntries: CompactionTailEntries,
+		OnMembership:          n.onMembership,
 		Logger:                n.baseLog,
 	})
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
 	n.drv = drv
+	n.startDirectory()
 	n.metrics = newMetrics(n)
 	n.store.observe = func(d time.Duration) { n.metrics.fsyncSeconds.observe(d.Seconds()) }
 	n.forward, n.fwdTransport = n.newForwarder(clientTLS)
@@ -273,20 +296,21 @@ func (n *Node) clientHandler() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = httpErrorHandler(n.log)
-	e.Use(n.metrics.observe(n.log), n.shutdownAnswers)
+	e.Use(n.metrics.observe(n.log), n.shutdownAnswers, n.drainAnswers)
 	view := &clusterView{
 		self:            n.self,
 		clientURL:       n.cfg.AdvertiseClientURL,
-		members:         n.members,
+		members:         n.memberList,
 		status:          n.drv.Status,
 		log:             n.log,
 		electionTimeout: n.cfg.ElectionTimeout.String(),
 		others: func(ctx context.Context) map[string]string {
-			return n.memberURLs.lookup(ctx, n.members, n.self.Name)
+			return n.memberURLs.lookup(ctx, n.memberList(), n.self.Name)
 		},
 	}
 	view.register(e)
 	n.registerAPI(e)
+	n.registerMembers(e)
 	e.GET(PathMetrics, n.metrics.handler)
 	return e
 }
@@ -303,6 +327,20 @@ func (n *Node) Run(ctx context.Context) error {
 	drvErr := make(chan error, 1)
 	// Exits when stopDriver is called or persisting fails.
 	go func() { drvErr <- n.drv.Run(drvCtx) }()
+	memberDone := make(chan struct{})
+	// Exits when stopDriver is called (step 2 below).
+	go func() {
+		defer close(memberDone)
+		n.runMembership(drvCtx)
+	}()
+	promoteDone := make(chan struct{})
+	// Exits once this joined node is a voter, or when stopDriver is called.
+	go func() {
+		defer close(promoteDone)
+		if n.joined && len(n.cfg.Join) > 0 {
+			n.promoteSelf(drvCtx)
+		}
+	}()
 	peerErr := make(chan error, 1)
 	// Exits when the peer server is closed below (or its listener fails).
 	go func() { peerErr <- n.servePeers() }()
@@ -323,7 +361,7 @@ func (n *Node) Run(ctx context.Context) error {
 	}()
 	n.log.Info("node started",
 		zap.String("client_url", n.ClientURL()), zap.String("peer_url", n.PeerURL()),
-		zap.String("data_dir", n.cfg.DataDir), zap.Int("members", len(n.members)),
+		zap.String("data_dir", n.cfg.DataDir), zap.Int("members", len(n.memberList())),
 		zap.Uint64("raft_id", uint64(n.self.ID)))
 
 	var cause error
@@ -355,6 +393,8 @@ func (n *Node) Run(ctx context.Context) error {
 	// Readies, so the last write it made is complete and fsynced.
 	stopDriver()
 	<-clockDone
+	<-memberDone
+	<-promoteDone
 	<-certsDone
 	if !driverDone {
 		errs = append(errs, <-drvErr)
@@ -436,8 +476,9 @@ func (n *Node) Name() string { return n.self.Name }
 // ID is this node's Raft id.
 func (n *Node) ID() consensus.NodeID { return n.self.ID }
 
-// Members are the cluster's voting members, sorted by name.
-func (n *Node) Members() []Member { return append([]Member(nil), n.members...) }
+// Members are the cluster's members (voters and learners) as of the last
+// applied membership, sorted by name.
+func (n *Node) Members() []Member { return append([]Member(nil), n.memberList()...) }
 
 // Status is the Raft state as of the loop's last iteration.
 func (n *Node) Status() consensus.Status { return n.drv.Status() }

@@ -3,19 +3,20 @@ package wire
 // Stable error codes of the HTTP API. Clients match on these strings; they
 // never change meaning once released.
 const (
-	CodeInvalidArgument = "invalid_argument"  // 400
-	CodeUnauthorized    = "unauthorized"      // 401
-	CodeForbidden       = "forbidden"         // 403
-	CodeNotFound        = "not_found"         // 404
-	CodeLockHeld        = "lock_held"         // 409
-	CodeNotHolder       = "not_holder"        // 409
-	CodeStaleToken      = "stale_token"       // 409
-	CodeNotLeader       = "not_leader"        // 409, elections: not the election's leader
-	CodeTooLarge        = "too_large"         // 413
-	CodeTooManyRequests = "too_many_requests" // 429, with Retry-After
-	CodeInternal        = "internal"          // 500, a bug
-	CodeNoLeader        = "no_leader"         // 503, with Retry-After
-	CodeTimeout         = "timeout"           // 504
+	CodeInvalidArgument  = "invalid_argument"   // 400
+	CodeUnauthorized     = "unauthorized"       // 401
+	CodeForbidden        = "forbidden"          // 403
+	CodeNotFound         = "not_found"          // 404
+	CodeLockHeld         = "lock_held"          // 409
+	CodeNotHolder        = "not_holder"         // 409
+	CodeStaleToken       = "stale_token"        // 409
+	CodeNotLeader        = "not_leader"         // 409, elections: not the election's leader
+	CodeChangeInProgress = "change_in_progress" // 409, membership: another change is not finished
+	CodeTooLarge         = "too_large"          // 413
+	CodeTooManyRequests  = "too_many_requests"  // 429, with Retry-After
+	CodeInternal         = "internal"           // 500, a bug
+	CodeNoLeader         = "no_leader"          // 503, with Retry-After
+	CodeTimeout          = "timeout"            // 504
 )
 
 // Codes lists every error code with its HTTP status, in a stable order.
@@ -31,6 +32,7 @@ var Codes = []struct {
 	{CodeNotHolder, 409},
 	{CodeStaleToken, 409},
 	{CodeNotLeader, 409},
+	{CodeChangeInProgress, 409},
 	{CodeTooLarge, 413},
 	{CodeTooManyRequests, 429},
 	{CodeInternal, 500},

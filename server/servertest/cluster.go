@@ -341,3 +341,39 @@ func WaitUntil(ctx context.Context, cond func() bool) error {
 	}
 	return nil
 }
+
+// Join starts a new node in a new slot that joins the running cluster
+// through the client URL of slot via (server.Join: added as a learner, it
+// promotes itself once caught up). It returns the new slot.
+func (c *Cluster) Join(via int) int {
+	c.tb.Helper()
+	i := len(c.nodes)
+	clientLn, peerLn := listen(c.tb, "127.0.0.1:0"), listen(c.tb, "127.0.0.1:0")
+	prev := c.nodes[0]
+	m := &Member{
+		Name:       fmt.Sprintf("n%d", i+1),
+		ClientAddr: clientLn.Addr().String(),
+		PeerAddr:   peerLn.Addr().String(),
+	}
+	m.DataDir = filepath.Join(filepath.Dir(prev.DataDir), m.Name)
+	m.Config = prev.Config
+	m.Config.Name = m.Name
+	m.Config.DataDir = m.DataDir
+	m.Config.ClientAddr = m.ClientAddr
+	m.Config.PeerAddr = m.PeerAddr
+	m.Config.AdvertiseClientURL = ""
+	m.Config.AdvertisePeerURL = ""
+	m.Config.InitialCluster = ""
+	m.Config.Join = []string{c.URL(via)}
+	if err := m.Config.Validate(); err != nil {
+		c.tb.Fatalf("node %s: %v", m.Name, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), server.JoinTimeout)
+	defer cancel()
+	if err := server.Join(ctx, m.Config, c.log.Named(m.Name)); err != nil {
+		c.tb.Fatalf("join %s: %v", m.Name, err)
+	}
+	c.nodes = append(c.nodes, m)
+	c.start(i, clientLn, peerLn)
+	return i
+}

@@ -1,0 +1,208 @@
+// These tests change the membership of an in-process cluster (servertest:
+// real nodes, HTTP/2 over loopback) through the HTTP API and the SDK: a node
+// started with Join is added as a learner, catches up and promotes itself;
+// the member list shows roles, the leader and match indexes; leadership
+// moves to a named member and to any; members are removed; a learner that
+// cannot catch up is refused with change_in_progress; unknown members
+// answer not_found and malformed adds invalid_argument.
+package server_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/raftlock/raftlock/client"
+	"github.com/raftlock/raftlock/client/wire"
+	"github.com/raftlock/raftlock/server/servertest"
+)
+
+func newClient(t *testing.T, c *servertest.Cluster) *client.Client {
+	t.Helper()
+	var eps []string
+	for i := range c.Size() {
+		eps = append(eps, c.URL(i))
+	}
+	cl, err := client.New(client.Config{Endpoints: eps})
+	if err != nil {
+		t.Fatalf("client.New = %v; want nil", err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	return cl
+}
+
+// roles maps member names to their roles in cl's member list.
+func roles(t *testing.T, ctx context.Context, cl *client.Client) (map[string]string, wire.MemberList) {
+	t.Helper()
+	list, err := cl.Members(ctx)
+	if err != nil {
+		t.Fatalf("Members() = %v; want nil", err)
+	}
+	out := make(map[string]string)
+	for _, m := range list.Members {
+		out[m.Name] = m.Role
+	}
+	return out, list
+}
+
+// waitRole waits until the member list shows name with role ("" : absent).
+func waitRole(t *testing.T, ctx context.Context, cl *client.Client, name, role string) {
+	t.Helper()
+	var got map[string]string
+	err := servertest.WaitUntil(ctx, func() bool {
+		got, _ = roles(t, ctx, cl)
+		return got[name] == role
+	})
+	if err != nil {
+		t.Fatalf("member %s: roles %v; want role %q", name, got, role)
+	}
+}
+
+func TestMembershipThroughTheAPI(t *testing.T) {
+	ctx := testContext(t)
+	c := servertest.Start(t, 3, servertest.Options{Locks: true})
+	waitLeader(t, ctx, c)
+	cl := newClient(t, c)
+
+	got, list := roles(t, ctx, cl)
+	if len(got) != 3 || got["n1"] != wire.RoleVoter || got["n2"] != wire.RoleVoter || got["n3"] != wire.RoleVoter {
+		t.Fatalf("Members() = %v; want n1, n2, n3 voters", got)
+	}
+	leaders := 0
+	for _, m := range list.Members {
+		if m.Leader {
+			leaders++
+		}
+		if m.Match == nil {
+			t.Errorf("Members(): %s has no match index; want the leader's view", m.Name)
+		}
+	}
+	if leaders != 1 {
+		t.Errorf("Members(): %d leaders; want 1", leaders)
+	}
+
+	// A node joins through a follower's URL and promotes itself.
+	via := (c.Leader() + 1) % 3
+	j := c.Join(via)
+	name := c.Member(j).Name
+	waitRole(t, ctx, cl, name, wire.RoleVoter)
+	lease, err := cl.CreateLease(ctx, 10*time.Second)
+	if err != nil {
+		t.Fatalf("CreateLease = %v; want nil", err)
+	}
+	if err := c.Node(j).WaitApplied(ctx, c.Node(c.Leader()).Status().Commit); err != nil {
+		t.Fatalf("%s: WaitApplied = %v; want nil", name, err)
+	}
+	if lease.LeaseID == 0 {
+		t.Fatalf("CreateLease = %+v; want an id", lease)
+	}
+
+	t.Run("transfer to a named member", func(t *testing.T) {
+		to := c.Member((c.Leader() + 1) % c.Size()).Name
+		lead, err := cl.TransferLeadership(ctx, to)
+		if err != nil || lead != to {
+			t.Fatalf("TransferLeadership(%q) = %q, %v; want %q, nil", to, lead, err, to)
+		}
+	})
+	t.Run("transfer to any", func(t *testing.T) {
+		before := c.Member(waitLeader(t, ctx, c)).Name
+		lead, err := cl.TransferLeadership(ctx, "")
+		if err != nil || lead == before || lead == "" {
+			t.Fatalf("TransferLeadership(\"\") = %q, %v; want a leader other than %q", lead, err, before)
+		}
+	})
+	t.Run("unknown member", func(t *testing.T) {
+		if _, err := cl.RemoveMember(ctx, "nobody"); !errors.Is(err, client.ErrNotFound) {
+			t.Errorf("RemoveMember(%q) = %v; want %v", "nobody", err, client.ErrNotFound)
+		}
+		if _, err := cl.PromoteMember(ctx, "nobody", 0); !errors.Is(err, client.ErrNotFound) {
+			t.Errorf("PromoteMember(%q) = %v; want %v", "nobody", err, client.ErrNotFound)
+		}
+		if _, err := cl.TransferLeadership(ctx, "nobody"); !errors.Is(err, client.ErrNotFound) {
+			t.Errorf("TransferLeadership(%q) = %v; want %v", "nobody", err, client.ErrNotFound)
+		}
+	})
+	t.Run("invalid add", func(t *testing.T) {
+		for _, tc := range []struct{ name, peer string }{
+			{"bad name!", "http://127.0.0.1:1"},
+			{"n9", "ftp://127.0.0.1:1"},
+			{"n9", "http://127.0.0.1"},
+			{"n1", "http://127.0.0.1:1"}, // n1 exists at another URL
+		} {
+			if _, err := cl.AddMember(ctx, tc.name, tc.peer, ""); !errors.Is(err, client.ErrInvalidArgument) {
+				t.Errorf("AddMember(%q, %q) = %v; want %v", tc.name, tc.peer, err, client.ErrInvalidArgument)
+			}
+		}
+	})
+	t.Run("learner that cannot catch up", func(t *testing.T) {
+		// Nothing listens on port 1: the learner never catches up.
+		added, err := cl.AddMember(ctx, "ghost", "http://127.0.0.1:1", "")
+		if err != nil || added.Member.Role != wire.RoleLearner {
+			t.Fatalf("AddMember(ghost) = %+v, %v; want a learner", added.Member, err)
+		}
+		again, err := cl.AddMember(ctx, "ghost", "http://127.0.0.1:1", "")
+		if err != nil || again.Member.Name != "ghost" {
+			t.Fatalf("AddMember(ghost) again = %+v, %v; want the same member", again.Member, err)
+		}
+		// Keep the leader's log ahead of what a promotion accepts.
+		for range 3 {
+			if _, err := cl.CreateLease(ctx, 10*time.Second); err != nil {
+				t.Fatalf("CreateLease = %v; want nil", err)
+			}
+		}
+		_, err = cl.PromoteMember(ctx, "ghost", 200*time.Millisecond)
+		if !errors.Is(err, client.ErrChangeInProgress) {
+			t.Fatalf("PromoteMember(ghost) = %v; want %v", err, client.ErrChangeInProgress)
+		}
+		if _, err := cl.RemoveMember(ctx, "ghost"); err != nil {
+			t.Fatalf("RemoveMember(ghost) = %v; want nil", err)
+		}
+		waitRole(t, ctx, cl, "ghost", "")
+	})
+	t.Run("remove the joined member", func(t *testing.T) {
+		if _, err := cl.RemoveMember(ctx, name); err != nil {
+			t.Fatalf("RemoveMember(%q) = %v; want nil", name, err)
+		}
+		waitRole(t, ctx, cl, name, "")
+		if _, err := cl.CreateLease(ctx, 10*time.Second); err != nil {
+			t.Fatalf("CreateLease after removal = %v; want nil", err)
+		}
+	})
+}
+
+func TestSecondChangeIsRefused(t *testing.T) {
+	ctx := testContext(t)
+	// A long election timeout: the leader keeps leading (CheckQuorum) long
+	// enough after it lost its quorum for the second change to reach it.
+	c := servertest.Start(t, 3, servertest.Options{Locks: true, ElectionTimeout: 3 * time.Second})
+	lead := waitLeader(t, ctx, c)
+	cl, err := client.New(client.Config{Endpoints: []string{c.URL(lead)}})
+	if err != nil {
+		t.Fatalf("client.New = %v; want nil", err)
+	}
+	defer cl.Close()
+	for i := range c.Size() {
+		if i != lead {
+			c.Stop(i)
+		}
+	}
+	first := make(chan error, 1)
+	firstCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	// Exits when the add gives up (firstCtx): without a quorum it never commits.
+	go func() {
+		_, err := cl.AddMember(firstCtx, "n8", "http://127.0.0.1:1", "")
+		first <- err
+	}()
+	node := c.Node(lead)
+	if err := servertest.WaitUntil(ctx, func() bool { return node.Status().ConfPending }); err != nil {
+		t.Fatalf("ConfPending never true: %v", err)
+	}
+	_, err = cl.AddMember(ctx, "n9", "http://127.0.0.1:2", "")
+	if !errors.Is(err, client.ErrChangeInProgress) {
+		t.Errorf("AddMember(n9) during another change = %v; want %v", err, client.ErrChangeInProgress)
+	}
+	cancel()
+	<-first
+}
