@@ -107,23 +107,23 @@ func aclNeeds() map[Route]aclNeed {
 		// that may read something.
 		{http.MethodGet, PathCluster}: {what: checkSome, capability: locks.CapRead},
 		// A lease is only useful to lock or elect with.
-		{http.MethodPost, PathLeases}:            {what: checkSome, capability: locks.CapLock | locks.CapElect},
-		{http.MethodGet, PathLease}:              owner,
-		{http.MethodDelete, PathLease}:           owner,
-		{http.MethodPost, PathLeaseKeepalive}:    owner,
-		{http.MethodGet, PathLocks}:              {what: checkToken},
-		{http.MethodGet, PathLock}:               name(locks.CapRead),
-		{http.MethodGet, PathLockFence}:          name(locks.CapRead),
-		{http.MethodPost, PathLockAcquire}:       name(locks.CapLock),
-		{http.MethodPost, PathLockRelease}:       name(locks.CapLock),
-		{http.MethodGet, PathElection}:           name(locks.CapRead),
-		{http.MethodGet, PathElectionObserve}:    name(locks.CapRead),
-		{http.MethodPost, PathElectionCampaign}:  name(locks.CapElect),
-		{http.MethodPost, PathElectionProclaim}:  name(locks.CapElect),
-		{http.MethodPost, PathElectionResign}:    name(locks.CapElect),
-		{http.MethodPost, PathACLTokens}:         admin,
-		{http.MethodGet, PathACLTokens}:          admin,
-		{http.MethodDelete, PathACLToken}:        admin,
+		{http.MethodPost, PathLeases}:           {what: checkSome, capability: locks.CapLock | locks.CapElect},
+		{http.MethodGet, PathLease}:             owner,
+		{http.MethodDelete, PathLease}:          owner,
+		{http.MethodPost, PathLeaseKeepalive}:   owner,
+		{http.MethodGet, PathLocks}:             {what: checkToken},
+		{http.MethodGet, PathLock}:              name(locks.CapRead),
+		{http.MethodGet, PathLockFence}:         name(locks.CapRead),
+		{http.MethodPost, PathLockAcquire}:      name(locks.CapLock),
+		{http.MethodPost, PathLockRelease}:      name(locks.CapLock),
+		{http.MethodGet, PathElection}:          name(locks.CapRead),
+		{http.MethodGet, PathElectionObserve}:   name(locks.CapRead),
+		{http.MethodPost, PathElectionCampaign}: name(locks.CapElect),
+		{http.MethodPost, PathElectionProclaim}: name(locks.CapElect),
+		{http.MethodPost, PathElectionResign}:   name(locks.CapElect),
+		{http.MethodPost, PathACLTokens}:        admin,
+		{http.MethodGet, PathACLTokens}:         admin,
+		{http.MethodDelete, PathACLToken}:       admin,
 	}
 }
 
@@ -168,16 +168,9 @@ func (n *Node) aclGuard() echo.MiddlewareFunc {
 // authenticate finds the principal of the request's bearer token: 401
 // unauthorized without one, or for a token unknown or expired.
 func (n *Node) authenticate(c echo.Context) (*principal, error) {
-	header := c.Request().Header.Get(wire.HeaderAuthorization)
-	if header == "" {
-		return nil, fmt.Errorf("%w: no token; send %s: %s<secret>", ErrUnauthorized, wire.HeaderAuthorization, wire.BearerPrefix)
-	}
-	scheme, secret, _ := strings.Cut(header, " ")
-	if !strings.EqualFold(scheme, strings.TrimSpace(wire.BearerPrefix)) || secret == "" {
-		return nil, fmt.Errorf("%w: %s is not %s<secret>", ErrUnauthorized, wire.HeaderAuthorization, wire.BearerPrefix)
-	}
-	if len(secret) > ACLSecretBytesMax {
-		return nil, fmt.Errorf("%w: token is %d bytes, max %d", ErrUnauthorized, len(secret), ACLSecretBytesMax)
+	secret, err := bearerSecret(c.Request().Header.Get(wire.HeaderAuthorization))
+	if err != nil {
+		return nil, err
 	}
 	sum := sha256.Sum256([]byte(secret))
 	boot := sha256.Sum256([]byte(n.cfg.BootstrapToken))
@@ -197,6 +190,22 @@ func (n *Node) authenticate(c echo.Context) (*principal, error) {
 		return nil, fmt.Errorf("%w: token %d expired at %s", ErrUnauthorized, tk.Accessor, time.Unix(0, tk.ExpiresAt).UTC().Format(time.RFC3339))
 	}
 	return &principal{token: tk}, nil
+}
+
+// bearerSecret returns the secret of an Authorization header value
+// "Bearer <secret>" (the scheme in any case), or an ErrUnauthorized.
+func bearerSecret(header string) (string, error) {
+	if header == "" {
+		return "", fmt.Errorf("%w: no token; send %s: %s<secret>", ErrUnauthorized, wire.HeaderAuthorization, wire.BearerPrefix)
+	}
+	scheme, secret, _ := strings.Cut(header, " ")
+	if !strings.EqualFold(scheme, strings.TrimSpace(wire.BearerPrefix)) || secret == "" {
+		return "", fmt.Errorf("%w: %s is not %s<secret>", ErrUnauthorized, wire.HeaderAuthorization, wire.BearerPrefix)
+	}
+	if len(secret) > ACLSecretBytesMax {
+		return "", fmt.Errorf("%w: token is %d bytes, max %d", ErrUnauthorized, len(secret), ACLSecretBytesMax)
+	}
+	return secret, nil
 }
 
 // lookupToken finds the token whose secret hashes to hash. A follower that

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"errors"
 	"net"
+	"strings"
 	"testing"
 )
 
@@ -71,4 +73,49 @@ func TestValidateBootstrapToken(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestBearerSecret(t *testing.T) {
+	cases := []struct {
+		header, want string
+	}{
+		{"Bearer abc", "abc"},
+		{"bearer abc", "abc"},
+		{"BEARER a=b", "a=b"},
+		{"", ""},
+		{"Bearer", ""},
+		{"Bearer ", ""},
+		{"Basic abc", ""},
+		{"Bearer " + strings.Repeat("x", ACLSecretBytesMax+1), ""},
+	}
+	for _, tc := range cases {
+		got, err := bearerSecret(tc.header)
+		if got != tc.want || (err == nil) != (tc.want != "") {
+			t.Errorf("bearerSecret(%.20q) = %q, %v; want %q", tc.header, got, err, tc.want)
+		}
+		if err != nil && !errors.Is(err, ErrUnauthorized) {
+			t.Errorf("bearerSecret(%.20q) = %v; want %v", tc.header, err, ErrUnauthorized)
+		}
+	}
+}
+
+// FuzzBearerSecret: the Authorization header comes from anyone; parsing it
+// never panics, and what it accepts is a non-empty secret within the limit
+// taken from the header's end.
+func FuzzBearerSecret(f *testing.F) {
+	for _, s := range []string{"Bearer abc", "bearer  x", "Basic y", "", "Bearer"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		secret, err := bearerSecret(header)
+		if err != nil {
+			if !errors.Is(err, ErrUnauthorized) {
+				t.Fatalf("bearerSecret(%q) = %v; want %v", header, err, ErrUnauthorized)
+			}
+			return
+		}
+		if secret == "" || len(secret) > ACLSecretBytesMax || !strings.HasSuffix(header, secret) {
+			t.Fatalf("bearerSecret(%q) = %q; want a non-empty suffix of at most %d bytes", header, secret, ACLSecretBytesMax)
+		}
+	})
 }
