@@ -101,6 +101,7 @@ func clientCommands() []clientCmd {
 		{"leader", cmdLeader},
 		{"status", cmdStatus},
 		{"acl", cmdACL},
+		{"member", cmdMember},
 	}
 }
 

@@ -38,6 +38,8 @@ commands:
   leader NAME [--watch]          print the leader of election NAME (and each change)
   status                         print the answering node's view of the cluster
   acl token create|list|delete   manage ACL tokens (raftlock acl -h)
+  member list|add|remove|promote|transfer-leadership
+                                 change the membership (raftlock member -h)
 
 'raftlock <command> -h' lists a command's flags. Every client command takes
 --endpoints URL,... (default $RAFTLOCK_ENDPOINTS, else http://127.0.0.1:7070)
@@ -103,19 +105,64 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) int {
 		return 2
 	}
 	defer syncLogger(log)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	if err := joinCluster(cfg, log, sigs); err != nil {
+		log.Error("node did not join", zap.Error(err))
+		return 1
+	}
 	node, err := server.New(cfg, server.Options{Logger: log})
 	if err != nil {
 		log.Error("node did not start", zap.Error(err))
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
+	handedOff := make(chan struct{})
+	// Exits after the first SIGTERM or SIGINT, once a leader handed off its
+	// leadership (so a rolling restart causes no election timeout), or when
+	// Run returns on its own.
+	go func() {
+		defer close(handedOff)
+		select {
+		case <-sigs:
+			if err := node.HandOff(ctx); err != nil {
+				log.Warn("leadership not handed off", zap.Error(err))
+			}
+			stop()
+		case <-ctx.Done():
+		}
+	}()
 	defer reloadOnHangup(node, log)()
-	if err := node.Run(ctx); err != nil {
+	err = node.Run(ctx)
+	stop()
+	<-handedOff
+	if err != nil {
 		log.Error("node failed", zap.Error(err))
 		return 1
 	}
 	return 0
+}
+
+// joinCluster runs server.Join for --join; a signal cancels it.
+func joinCluster(cfg server.Config, log *zap.Logger, sigs <-chan os.Signal) error {
+	if len(cfg.Join) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	// Exits when Join returns (cancel bounds it).
+	go func() { done <- server.Join(ctx, cfg, log) }()
+	select {
+	case err := <-done:
+		return err
+	case sig := <-sigs:
+		cancel()
+		<-done
+		return fmt.Errorf("interrupted by %s", sig)
+	}
 }
 
 // syncLogger flushes buffered log lines; stderr cannot be synced on some
@@ -150,6 +197,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&cfg.PeerKeyFile, "peer-key-file", "", "PEM key of --peer-cert-file")
 	fs.StringVar(&cfg.PeerTrustedCAFile, "peer-trusted-ca-file", "", "PEM CA that signs every member's peer certificate")
 	addServeTLSFlags(fs, &cfg)
+	join := fs.String("join", "", "comma-separated client URLs of a running cluster to join as a learner (with an empty --data-dir; promoted once caught up)")
 	bootFile := fs.String("bootstrap-token-file", "", "file holding the bootstrap ACL token (the same on every node); turns access control on (else the secret itself in "+envBootstrapToken+")")
 	if err := applyEnv(fs, getenv); err != nil {
 		return server.Config{}, err
@@ -159,6 +207,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if fs.NArg() > 0 {
 		return server.Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	for _, u := range strings.Split(*join, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			cfg.Join = append(cfg.Join, u)
+		}
 	}
 	var err error
 	if cfg.BootstrapToken, err = bootstrapToken(*bootFile, getenv); err != nil {

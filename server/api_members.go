@@ -297,6 +297,11 @@ func (n *Node) transferLeadership(c echo.Context) error {
 		}
 		to = m.ID
 	}
+	if to == n.self.ID {
+		// This node leads (leaderRoute brought the request here): the
+		// leadership already is where it was asked to go.
+		return c.JSON(http.StatusOK, wire.TransferResult{Leader: n.self.Name})
+	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), TransferElectionTimeouts*n.cfg.ElectionTimeout)
 	defer cancel()
 	lead, err := n.drv.TransferLeadership(ctx, to)
