@@ -124,6 +124,13 @@ func aclNeeds() map[Route]aclNeed {
 		{http.MethodPost, PathACLTokens}:        admin,
 		{http.MethodGet, PathACLTokens}:         admin,
 		{http.MethodDelete, PathACLToken}:       admin,
+		// Membership and leadership (issue 8): reading the members is like
+		// reading the cluster; changing them is admin.
+		{http.MethodGet, PathClusterMembers}:        {what: checkSome, capability: locks.CapRead},
+		{http.MethodPost, PathClusterMembers}:       admin,
+		{http.MethodDelete, PathClusterMember}:      admin,
+		{http.MethodPost, PathClusterMemberPromote}: admin,
+		{http.MethodPost, PathTransferLeadership}:   admin,
 	}
 }
 
