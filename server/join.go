@@ -64,7 +64,9 @@ func join(ctx context.Context, cfg Config, st *boltstore.Store, log *zap.Logger)
 		log.Info("join skipped: the data dir holds a log", zap.Uint64("last_index", uint64(last)))
 		return nil
 	}
-	c, err := client.New(client.Config{Endpoints: cfg.Join})
+	// With access control on, adding a member needs admin: every node
+	// holds the bootstrap token.
+	c, err := client.New(client.Config{Endpoints: cfg.Join, Token: cfg.BootstrapToken})
 	if err != nil {
 		return fmt.Errorf("server: join %v: %w", cfg.Join, err)
 	}
@@ -164,7 +166,7 @@ func joinedMembers(rec joinRecord, peerScheme string) ([]Member, error) {
 // SelfPromoteRetryMax.
 func (n *Node) promoteSelf(ctx context.Context) {
 	endpoints := n.cfg.Join
-	c, err := client.New(client.Config{Endpoints: endpoints})
+	c, err := client.New(client.Config{Endpoints: endpoints, Token: n.cfg.BootstrapToken})
 	if err != nil {
 		n.log.Warn("self promotion impossible", zap.Error(err))
 		return
