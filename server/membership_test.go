@@ -10,11 +10,16 @@ package server_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/raftlock/raftlock/client"
 	"github.com/raftlock/raftlock/client/wire"
+	"github.com/raftlock/raftlock/server"
 	"github.com/raftlock/raftlock/server/servertest"
 )
 
@@ -112,6 +117,19 @@ func TestMembershipThroughTheAPI(t *testing.T) {
 			t.Fatalf("TransferLeadership(\"\") = %q, %v; want a leader other than %q", lead, err, before)
 		}
 	})
+	t.Run("metrics", func(t *testing.T) {
+		var transfers, voters float64
+		for i := range c.Size() {
+			transfers += metricValue(t, c.URL(i), `raftlock_campaigns_total{cause="transfer"}`)
+		}
+		voters = metricValue(t, c.URL(j), "raftlock_members_voters")
+		if transfers < 2 {
+			t.Errorf("sum of raftlock_campaigns_total{cause=\"transfer\"} = %v; want >= 2 after two transfers", transfers)
+		}
+		if voters != 4 {
+			t.Errorf("raftlock_members_voters of %s = %v; want 4", name, voters)
+		}
+	})
 	t.Run("unknown member", func(t *testing.T) {
 		if _, err := cl.RemoveMember(ctx, "nobody"); !errors.Is(err, client.ErrNotFound) {
 			t.Errorf("RemoveMember(%q) = %v; want %v", "nobody", err, client.ErrNotFound)
@@ -205,4 +223,30 @@ func TestSecondChangeIsRefused(t *testing.T) {
 	}
 	cancel()
 	<-first
+}
+
+// metricValue scrapes the node at url and returns the sample named series
+// (name with labels, as the text format prints it).
+func metricValue(t *testing.T, url, series string) float64 {
+	t.Helper()
+	resp, err := http.Get(url + server.PathMetrics)
+	if err != nil {
+		t.Fatalf("GET %s/metrics = %v; want nil", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read %s/metrics: %v", url, err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s/metrics: %q: %v", url, line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("%s/metrics has no %s", url, series)
+	return 0
 }

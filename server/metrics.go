@@ -88,6 +88,7 @@ func newMetrics(n *Node) *metrics {
 		}),
 		m.keepalives.v, m.expired.v, m.forwarded.v, m.httpRequests.v, m.httpSeconds.v,
 	)
+	m.reg.MustRegister(membershipCollectors(n)...)
 	m.serve = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorLog: zap.NewStdLog(n.log)})
 	return m
 }
