@@ -20,6 +20,8 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/raftlock/raftlock/client"
+	"github.com/raftlock/raftlock/client/wire"
 	"github.com/raftlock/raftlock/server"
 	"github.com/raftlock/raftlock/server/servertest"
 )
@@ -361,5 +363,28 @@ func TestACLTokenSurvivesRestart(t *testing.T) {
 		if err != nil || last.Status != http.StatusOK {
 			t.Errorf("acquire with the token on node %d after a full restart = %d %s (%v); want 200", i, last.Status, last.Raw, err)
 		}
+	}
+}
+
+// TestACLJoin: a node joining a cluster with access control adds and
+// promotes itself with the bootstrap token every node holds, and then
+// authenticates tokens from the replicated table like the others.
+func TestACLJoin(t *testing.T) {
+	ctx := testContext(t)
+	c, leader, _ := aclCluster(t, ctx)
+	ac := newAPIClient(t)
+	_, secret := createToken(t, ctx, ac, c.URL(leader), map[string]any{"name": "r", "rules": []any{rule("", "read")}})
+	j := c.Join((leader + 1) % 3)
+	cl, err := client.New(client.Config{Endpoints: []string{c.URL(leader)}, Token: testBootstrap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cl.Close() })
+	waitRole(t, ctx, cl, c.Member(j).Name, wire.RoleVoter)
+	if a := ac.must(ctx, http.MethodGet, c.URL(j)+"/v1/locks?stale=true", nil, bearer(secret)...); a.Status != http.StatusOK {
+		t.Errorf("token on the joined node = %d %s; want 200", a.Status, a.Raw)
+	}
+	if a := ac.must(ctx, http.MethodGet, c.URL(j)+"/v1/locks?stale=true", nil); a.Status != http.StatusUnauthorized {
+		t.Errorf("no token on the joined node = %d %s; want 401", a.Status, a.Raw)
 	}
 }
