@@ -597,6 +597,18 @@ func (n *Node) splitEarly(rd consensus.Ready) (early, late []consensus.Message) 
 	return early, late
 }
 
+// flushHardState writes the newest hard state if persist deferred it.
+func (n *Node) flushHardState() error {
+	if n.unsavedHS == n.savedHS {
+		return nil
+	}
+	if err := n.cfg.Store.Save(n.unsavedHS, nil); err != nil {
+		return fmt.Errorf("driver: persist: %w", err)
+	}
+	n.savedHS = n.unsavedHS
+	return nil
+}
+
 // handleReady carries out every pending Ready per the core's contract.
 func (n *Node) handleReady() error {
 	for n.raft.HasReady() {

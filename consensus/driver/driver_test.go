@@ -38,6 +38,21 @@ func (s *memStore) Save(hs consensus.HardState, ents []consensus.Entry) error {
 	return s.Append(ents)
 }
 
+// SetSnapshot refuses a snapshot above the stored commit index, as the
+// bbolt store does.
+func (s *memStore) SetSnapshot(meta consensus.SnapshotMeta) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	hs, err := s.InitialState()
+	if err != nil {
+		return err
+	}
+	if meta.Index > hs.Commit {
+		return fmt.Errorf("memStore: snapshot at %d above the stored commit %d", meta.Index, hs.Commit)
+	}
+	return s.MemoryStorage.SetSnapshot(meta)
+}
+
 // counter is a state machine that sums the bytes' lengths and records order.
 type counter struct {
 	mu      sync.Mutex

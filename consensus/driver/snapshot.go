@@ -202,6 +202,11 @@ func (n *Node) finishSnapshot(res snapResult) error {
 // log behind it. A snapshot installed from the leader meanwhile makes it
 // out of date: its file goes, nothing else happens.
 func (n *Node) recordSnapshot(meta consensus.SnapshotMeta) error {
+	// The store records a snapshot (and compacts) only at or below its
+	// commit index, which may lag the applied one (persist).
+	if err := n.flushHardState(); err != nil {
+		return err
+	}
 	err := n.cfg.Store.SetSnapshot(meta)
 	if errors.Is(err, consensus.ErrSnapshotOutOfDate) {
 		n.log.Info("snapshot superseded by an installed one", zap.Uint64("snapshot_index", uint64(meta.Index)))
