@@ -2,8 +2,11 @@ package transport
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 // connSet tracks every connection the client side dialed, so that Close can
@@ -15,6 +18,10 @@ type connSet struct {
 	conns  map[*trackedConn]struct{}
 	// closed refuses new dials after closeAll.
 	closed bool
+	// onBroken, when set, is told (once per connection) the dial address of
+	// a connection whose read failed as a dead process's does: EOF or a
+	// reset that this side did not cause by closing it.
+	onBroken func(addr string)
 }
 
 func newConnSet(d *net.Dialer) *connSet {
@@ -27,7 +34,7 @@ func (s *connSet) dial(ctx context.Context, network, addr string) (net.Conn, err
 	if err != nil {
 		return nil, err
 	}
-	c := &trackedConn{Conn: conn, set: s}
+	c := &trackedConn{Conn: conn, set: s, addr: addr}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -50,13 +57,33 @@ func (s *connSet) closeAll() {
 	}
 }
 
-// trackedConn removes itself from its set when closed.
+// trackedConn removes itself from its set when closed, and reports a read
+// that failed because the other end went away.
 type trackedConn struct {
 	net.Conn
-	set *connSet
+	set  *connSet
+	addr string
+	// closing is set when this side closes the connection; reported once
+	// the break was reported.
+	closing, reported atomic.Bool
+}
+
+// Read reads from the connection. The HTTP/2 client reads every connection
+// all the time, so a peer process that dies (its kernel closes its sockets)
+// shows here at once even when this node has nothing to send it: a
+// follower learns that its leader's process is gone this way.
+func (c *trackedConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if err != nil && c.set.onBroken != nil && (connectionDown(err) || errors.Is(err, io.EOF)) {
+		if !c.closing.Load() && c.reported.CompareAndSwap(false, true) {
+			c.set.onBroken(c.addr)
+		}
+	}
+	return n, err
 }
 
 func (c *trackedConn) Close() error {
+	c.closing.Store(true)
 	c.set.mu.Lock()
 	delete(c.set.conns, c)
 	c.set.mu.Unlock()

@@ -57,6 +57,9 @@ const (
 	RequestTimeout = 5 * time.Second
 	// DialTimeout bounds connecting to a peer.
 	DialTimeout = 2 * time.Second
+	// ProbeTimeout bounds the connection attempt that checks whether a peer
+	// whose connection broke is gone (refused) or merely closed it.
+	ProbeTimeout = 500 * time.Millisecond
 	// PingInterval is how long a connection to a peer may stay silent before
 	// the client pings it.
 	PingInterval = 5 * time.Second

@@ -112,6 +112,11 @@ type Transport struct {
 	peers map[consensus.NodeID]*peer
 	// isClosed is set by Close under mu; AddPeer refuses afterwards.
 	isClosed bool
+
+	// probes counts the goroutines checking whether a peer whose connection
+	// broke is gone; probing holds the dial addresses being checked.
+	probes  sync.WaitGroup
+	probing sync.Map
 }
 
 // New returns a Transport with no peers. It starts no goroutine until AddPeer.
@@ -139,6 +144,7 @@ func New(opts Options) (*Transport, error) {
 		snapSlots: make(chan struct{}, SnapshotReceivesMax),
 	}
 	t.conns = newConnSet(&net.Dialer{Timeout: DialTimeout})
+	t.conns.onBroken = t.connBroken
 	t.h2 = newHTTPTransport(opts.ClientTLS, t.conns)
 	t.client = &http.Client{Transport: t.h2}
 	return t, nil
@@ -297,6 +303,7 @@ func (t *Transport) Close() error {
 		}
 		t.h2.CloseIdleConnections()
 		t.conns.closeAll()
+		t.probes.Wait()
 		close(t.closed)
 		t.log.Info("transport closed")
 	})

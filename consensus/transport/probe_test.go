@@ -1,0 +1,59 @@
+package transport
+
+import (
+	"net"
+	"net/http"
+	"testing"
+
+	"github.com/raftlock/raftlock/consensus"
+)
+
+// A follower that has nothing to send learns that its leader's process died:
+// the connection it dialed to the leader ends, and reconnecting is refused.
+func TestDeadPeerIsReportedDownWithoutSending(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		reset bool
+	}{{"closed (FIN)", false}, {"reset (RST)", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			inner, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ln := &resetListener{Listener: inner}
+			served := make(chan struct{}, 16)
+			var p http.Protocols
+			p.SetUnencryptedHTTP2(true)
+			srv := &http.Server{Protocols: &p, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusNoContent)
+				served <- struct{}{}
+			})}
+			done := make(chan struct{})
+			// Exits when the listener is closed below.
+			go func() { defer close(done); _ = srv.Serve(ln) }()
+
+			a := startNode(t, 1, nil)
+			if err := a.tr.AddPeer(2, "http://"+inner.Addr().String()); err != nil {
+				t.Fatal(err)
+			}
+			a.tr.Send([]consensus.Message{{Type: consensus.MsgHeartbeatResp, From: 1, To: 2, Term: 1}})
+			<-served
+			// The process dies: nothing listens any more, and its kernel
+			// ends the connection. Node 1 sends nothing after this.
+			inner.Close()
+			ln.mu.Lock()
+			for _, c := range ln.conns {
+				if tc.reset {
+					if err := c.SetLinger(0); err != nil {
+						t.Errorf("SetLinger(0): %v", err)
+					}
+				}
+				c.Close()
+			}
+			ln.mu.Unlock()
+			waitID(t, "PeerDown", a.down, 2)
+			_ = srv.Close()
+			<-done
+		})
+	}
+}
