@@ -238,6 +238,13 @@ func TestCheckerStateMachineSafety(t *testing.T) {
 			{applied: fabApplied(2, 2, withData(fabLog(1, 2), 2, "forged")...)},
 		},
 		wantErr: "index 2: node 2 applied",
+	}, {
+		name: "two membership entries applied at one index",
+		views: []clusterView{
+			{applied: fabApplied(1, 1, fabEnt(1, 1), fabConf(2, 1, Membership{Voters: []NodeID{1, 2, 3}, Learners: []NodeID{4}}))},
+			{applied: fabApplied(2, 1, fabEnt(1, 1), fabConf(2, 1, Membership{Voters: []NodeID{1, 2, 3}, Learners: []NodeID{5}}))},
+		},
+		wantErr: "index 2: node 2 applied {index 2 term 1 type 2",
 	}})
 }
 
@@ -377,4 +384,113 @@ func TestCheckerDurableState(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fabConf is a membership entry at (i, t) holding m.
+func fabConf(i Index, t Term, m Membership) Entry {
+	return Entry{Index: i, Term: t, Type: EntryConfChange, Data: EncodeMembership(m)}
+}
+
+// fabMember returns nodes 1..n with node i+1 holding logs[i] (a shared log,
+// cut to lens[i] entries).
+func fabMember(log []Entry, lens ...int) []nodeView {
+	var out []nodeView
+	for i, n := range lens {
+		out = append(out, fabFollower(NodeID(i+1), log[:n]))
+	}
+	return out
+}
+
+func TestCheckerQuorumDurabilityMembership(t *testing.T) {
+	shrunk := []Entry{fabEnt(1, 1),
+		fabConf(2, 1, Membership{Voters: []NodeID{1, 2, 3}, Outgoing: []NodeID{1, 2, 3, 4, 5}}),
+		fabConf(3, 1, Membership{Voters: []NodeID{1, 2, 3}}), fabEnt(4, 1)}
+	moved := []Entry{fabEnt(1, 1), fabConf(2, 1, Membership{Voters: []NodeID{3, 4, 5}}), fabEnt(3, 1)}
+	joint := []Entry{fabEnt(1, 1), fabConf(2, 1, Membership{Voters: []NodeID{1, 4, 5}, Outgoing: []NodeID{1, 2, 3}}), fabEnt(3, 1)}
+	five := func() simChecker { return newQuorumDurability([]NodeID{1, 2, 3, 4, 5}) }
+	three := func() simChecker { return newQuorumDurability([]NodeID{1, 2, 3}) }
+	tests := []struct {
+		name       string
+		newChecker func() simChecker
+		view       clusterView
+		wantErr    string
+	}{{
+		// Two of five nodes, which the count over every node refused.
+		name:       "after a shrink to three, two of the three voters are enough",
+		newChecker: five,
+		view:       clusterView{nodes: fabMember(shrunk, 4, 4, 1, 0, 0), applied: fabApplied(1, 1, shrunk...)},
+	}, {
+		// Three of five nodes, which the count over every node accepted.
+		name:       "three of five nodes, but one of the three voters",
+		newChecker: three,
+		view:       clusterView{nodes: fabMember(moved, 3, 3, 3, 1, 1), applied: fabApplied(1, 1, moved...)},
+		wantErr:    "entry {index 2 term 1 type 2",
+	}, {
+		name:       "joint: the incoming half holds everything, the outgoing half the joint entry",
+		newChecker: three,
+		view:       clusterView{nodes: fabMember(joint, 3, 2, 1, 3, 1), applied: fabApplied(1, 1, joint...)},
+	}, {
+		name:       "joint: the outgoing half lost the joint entry",
+		newChecker: three,
+		view:       clusterView{nodes: fabMember(joint, 3, 1, 1, 3, 1), applied: fabApplied(1, 1, joint...)},
+		wantErr:    "durable on fewer than 2 of the 3 outgoing voters [1 2 3]",
+	}, {
+		name:       "joint: the incoming half lost an entry after the joint entry",
+		newChecker: three,
+		view:       clusterView{nodes: fabMember(joint, 3, 3, 3, 2, 2), applied: fabApplied(1, 1, joint...)},
+		wantErr:    "entry {index 3 term 1 type 0 data \"3.1\"} is committed but durable on fewer than 2 of the 3 voters [1 4 5]",
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.newChecker()
+			err := c.check(&tc.view)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("%s.check() = %v; want nil", c.name(), err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("%s.check() = %v; want an error containing %q", c.name(), err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestCheckerRemovedLeader(t *testing.T) {
+	removed := []Entry{fabEnt(1, 1),
+		fabConf(2, 1, Membership{Voters: []NodeID{1, 2}, Outgoing: []NodeID{1, 2, 3}}),
+		fabConf(3, 1, Membership{Voters: []NodeID{1, 2}})}
+	readded := append(append([]Entry(nil), removed...), fabConf(4, 2, Membership{Voters: []NodeID{1, 2}, Learners: []NodeID{3}}))
+	won := func(id NodeID, term Term) []nodeView { return []nodeView{fabNode(id, RoleLeader, term, nil, 0)} }
+	runCheckerCases(t, func() simChecker { return newRemovedLeader([]NodeID{1, 2, 3}) }, []checkerCase{{
+		name: "a voter being removed wins while the joint configuration is the newest committed",
+		views: []clusterView{
+			{applied: fabApplied(1, 1, removed[:2]...)},
+			{won: won(3, 2)},
+		},
+	}, {
+		name: "a removed voter wins after the C_new that removed it committed",
+		views: []clusterView{
+			{applied: fabApplied(1, 1, removed...)},
+			{won: won(3, 2)},
+		},
+		wantErr: "node 3 won term 2, though the committed membership at 3 (voters=[1 2]) does not list it",
+	}, {
+		name: "a removed node added back as a learner wins (its promotion is in its log only)",
+		views: []clusterView{
+			{applied: fabApplied(1, 2, readded...)},
+			{won: won(3, 3)},
+		},
+	}, {
+		name: "a node never added wins",
+		views: []clusterView{
+			{applied: fabApplied(1, 1, fabEnt(1, 1))},
+			{won: won(4, 2)},
+		},
+		wantErr: "node 4 won term 2",
+	}, {
+		name: "a leader elected before its removal keeps leading: not a win",
+		views: []clusterView{
+			{nodes: []nodeView{fabNode(3, RoleLeader, 1, nil, 0)}, won: won(3, 1)},
+			{nodes: []nodeView{fabNode(3, RoleLeader, 1, nil, 0)}, applied: fabApplied(1, 1, removed...)},
+		},
+	}})
 }

@@ -27,7 +27,7 @@ var (
 	flagSimSeed  = flag.Uint64("sim.seed", 0, "simulator: replay this one seed")
 	flagSimNodes = flag.Int("sim.nodes", 0, "simulator: cluster size 3, 5 or 7; 0 picks by seed")
 	flagSimSteps = flag.Int("sim.steps", 0, "simulator: steps of the fault phase; 0 means the default")
-	flagSimBug   = flag.String("sim.bug", "", "simulator: turn on a test-only bug: figure8, uptodate, forgetvote or wipeearly")
+	flagSimBug   = flag.String("sim.bug", "", "simulator: turn on a test-only bug: figure8, uptodate, forgetvote, wipeearly or reuseid")
 	flagSimProf  = flag.String("sim.profile", "", "simulator: force a fault profile (mixed, churn, storm, steady), "+
 		"a membership profile (fixed, members, grow, shrink, replace, removeleader) or one of each, comma-separated")
 	flagSimTrace = flag.Int("sim.trace", 60, "simulator: trace events printed with a failure")
@@ -57,6 +57,9 @@ type simBugs struct {
 	// wipeEarly wipes a voter's disk as soon as its removal is proposed,
 	// before the joint configuration that still counts it commits.
 	wipeEarly bool
+	// reuseID adds removed ids back, wiped, instead of fresh ids: unsafe,
+	// see simmember_test.go.
+	reuseID bool
 }
 
 func parseSimBugs(s string) (simBugs, error) {
@@ -71,8 +74,10 @@ func parseSimBugs(s string) (simBugs, error) {
 		return simBugs{forgetVote: true}, nil
 	case "wipeearly":
 		return simBugs{wipeEarly: true}, nil
+	case "reuseid":
+		return simBugs{reuseID: true}, nil
 	}
-	return simBugs{}, fmt.Errorf("unknown -sim.bug %q; want figure8, uptodate, forgetvote or wipeearly", s)
+	return simBugs{}, fmt.Errorf("unknown -sim.bug %q; want figure8, uptodate, forgetvote, wipeearly or reuseid", s)
 }
 
 // apply turns the core's knobs for b on in cfg.
@@ -91,6 +96,8 @@ func (b simBugs) String() string {
 		return "forgetvote"
 	case b.wipeEarly:
 		return "wipeearly"
+	case b.reuseID:
+		return "reuseid"
 	}
 	return ""
 }

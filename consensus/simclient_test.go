@@ -26,7 +26,7 @@ func (s *simulator) leaderIndex() int {
 // clientTarget picks the node a client calls: usually the leader, as a client
 // that follows redirects would, sometimes any live node.
 func (s *simulator) clientTarget() *simNode {
-	n := s.nodes[s.rng.IntN(len(s.nodes))]
+	n := s.nodes[s.randomLive()]
 	if i := s.leaderIndex(); i >= 0 && s.rng.IntN(100) < 80 {
 		n = s.nodes[i]
 	}
@@ -226,9 +226,9 @@ func (s *simulator) nudgeProbe() error {
 	if p.readAsked && s.now-p.readAskedAt < simElectionTicks*simUnitsPerTick {
 		return nil // in flight; asked again each election timeout in case it was refused or lost
 	}
-	n := s.nodes[s.rng.IntN(len(s.nodes))]
+	n := s.nodes[s.randomLive()]
 	if !n.up() {
-		return nil // an id never added: ask another next step
+		return nil // crashed: ask another next step
 	}
 	s.opSeq++
 	ok, err := s.readOn(n, fmt.Appendf(nil, "%s%d", livenessReadPrefix, s.opSeq))

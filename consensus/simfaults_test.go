@@ -217,8 +217,15 @@ func (s *simulator) partition() {
 
 // cutShape sets the link matrix to shape, drawing its details from the seed.
 func (s *simulator) cutShape(shape partitionShape) {
-	n := len(s.nodes)
+	live := s.liveIndexes() // ids never added or retired take no part
+	n := len(live)
+	if n < 2 {
+		return
+	}
 	perm := s.rng.Perm(n) // node perm[k]+1 is the k-th node of the shape
+	for k := range perm {
+		perm[k] = live[perm[k]]
+	}
 	leader := s.leaderIndex()
 	if leader >= 0 {
 		// Put the leader first, for the shapes that are about it.
@@ -228,10 +235,13 @@ func (s *simulator) cutShape(shape partitionShape) {
 			}
 		}
 	}
-	group := make([]int, n)
+	group := make([]int, len(s.nodes))
 	switch shape {
 	case shapeMinority, shapeLeaderMinority, shapeIsolateLeader:
-		k := 1 + s.rng.IntN((n-1)/2)
+		k := 1
+		if n >= 3 {
+			k = 1 + s.rng.IntN((n-1)/2)
+		}
 		if shape == shapeIsolateLeader {
 			k = 1
 		}
@@ -255,7 +265,7 @@ func (s *simulator) cutShape(shape partitionShape) {
 			group[i] = 1
 		}
 		s.net.isolate(group)
-		for j := range n {
+		for j := range s.nodes {
 			s.net.cut[perm[0]][j], s.net.cut[j][perm[0]] = false, false
 		}
 	case shapeRing:
@@ -274,7 +284,7 @@ func (s *simulator) cutShape(shape partitionShape) {
 			s.net.cut[perm[0]][perm[1]], s.net.cut[perm[1]][perm[0]] = false, true
 		}
 	case shapeLeaderDeaf:
-		for j := range n {
+		for j := range s.nodes {
 			if j != perm[0] {
 				s.net.cut[j][perm[0]] = true
 			}
@@ -338,7 +348,7 @@ func (s *simulator) crashSome() {
 		return
 	}
 	if i < 0 || s.rng.IntN(2) == 0 {
-		i = s.rng.IntN(len(s.nodes))
+		i = s.randomLive()
 	}
 	n := s.nodes[i]
 	if !n.up() {
@@ -393,7 +403,7 @@ func (s *simulator) restartDelay() simTime {
 func (s *simulator) pauseSome() {
 	i := s.leaderIndex()
 	if i < 0 || s.rng.IntN(2) == 0 {
-		i = s.rng.IntN(len(s.nodes))
+		i = s.randomLive()
 	}
 	n := s.nodes[i]
 	if !n.up() || n.paused(s.now) {
@@ -405,7 +415,7 @@ func (s *simulator) pauseSome() {
 
 // restartSome restarts a random crashed node ahead of its schedule.
 func (s *simulator) restartSome() {
-	n := s.nodes[s.rng.IntN(len(s.nodes))]
+	n := s.nodes[s.randomLive()]
 	if !n.up() {
 		s.scheduleRestart(n, 0)
 	}
@@ -507,4 +517,22 @@ func newLinkMatrix(n int) [][]bool {
 		cut[i] = make([]bool, n)
 	}
 	return cut
+}
+
+// liveIndexes returns the positions in s.nodes of the nodes that take part
+// in the run: created and not retired (running or crashed).
+func (s *simulator) liveIndexes() []int {
+	live := make([]int, 0, len(s.nodes))
+	for i, n := range s.nodes {
+		if n.created && !n.retired {
+			live = append(live, i)
+		}
+	}
+	return live
+}
+
+// randomLive draws the position of a node that takes part in the run.
+func (s *simulator) randomLive() int {
+	live := s.liveIndexes()
+	return live[s.rng.IntN(len(live))]
 }

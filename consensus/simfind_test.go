@@ -19,6 +19,7 @@ type simFindCase struct {
 	nodes   int
 	steps   int
 	profile planProfile
+	members memberProfile
 }
 
 // findBug runs seeds 1, 2, ... with fc's bug on until a checker reports a
@@ -30,7 +31,8 @@ func findBug(t *testing.T, fc simFindCase) {
 		t.Skip("-sim.seed or -sim.seeds given: only TestSimulator runs")
 	}
 	for seed := uint64(1); seed <= simFindSeedsMax; seed++ {
-		cfg := simConfig{seed: seed, nodes: fc.nodes, steps: fc.steps, bugs: fc.bugs, profile: fc.profile}
+		cfg := simConfig{seed: seed, nodes: fc.nodes, pool: memberPool(fc.members, fc.nodes), steps: fc.steps,
+			bugs: fc.bugs, profile: fc.profile, members: fc.members}
 		_, err := runSim(cfg)
 		if err == nil {
 			continue
@@ -69,4 +71,12 @@ func TestSimulatorFindsUpToDateBug(t *testing.T) {
 // the same term, and the term gets two leaders.
 func TestSimulatorFindsForgottenVote(t *testing.T) {
 	findBug(t, simFindCase{bugs: simBugs{forgetVote: true}, nodes: 3, steps: 10000, profile: profileLeaderChurn})
+}
+
+// TestSimulatorFindsEarlyWipe proves the membership-aware checkers catch an
+// operator that wipes a voter's disk as soon as its removal is proposed:
+// the joint configuration still counts that voter, and a committed entry
+// loses the majority of the membership that committed it.
+func TestSimulatorFindsEarlyWipe(t *testing.T) {
+	findBug(t, simFindCase{bugs: simBugs{wipeEarly: true}, nodes: 5, steps: simStepsDefault, profile: profileMixed, members: memShrink})
 }

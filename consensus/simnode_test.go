@@ -45,9 +45,10 @@ type simNode struct {
 	id NodeID
 	// created is false for a pool id never added yet: it does not run and
 	// no fault restarts it. joiner is true for a node that started with no
-	// membership (Config.Voters nil) and learns it from the log.
-	created, joiner bool
-	storage         *MemoryStorage
+	// membership (Config.Voters nil) and learns it from the log. retired is
+	// true for a removed node the operator stopped for good.
+	created, joiner, retired bool
+	storage                  *MemoryStorage
 	// raft is nil while the node is down.
 	raft *Raft
 	// incarnation counts restarts; scheduled faults aimed at an older

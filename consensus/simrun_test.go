@@ -231,7 +231,7 @@ func (s *simulator) tick(id NodeID) error {
 }
 
 func (s *simulator) restart(n *simNode) error {
-	if n.up() || !n.created {
+	if n.up() || !n.created || n.retired {
 		return nil
 	}
 	s.trace.add(traceEvent{step: s.step, at: s.now, kind: traceRestart, node: n.id,

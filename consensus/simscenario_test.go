@@ -16,10 +16,16 @@ import (
 // and no clients, whose cores send one entry per MsgApp.
 func scriptSim(t *testing.T, n int) *simulator {
 	t.Helper()
-	s := newSimulator(simConfig{seed: 1, nodes: n, steps: 0, profile: profileMixed})
+	return scriptSimPool(t, n, n)
+}
+
+// scriptSimPool is scriptSim with ids n+1..pool left to join.
+func scriptSimPool(t *testing.T, n, pool int) *simulator {
+	t.Helper()
+	s := newSimulator(simConfig{seed: 1, nodes: n, pool: pool, steps: 0, profile: profileMixed})
 	s.plan = faultPlan{heartbeatTicks: 1, maxMsgBytes: 1, weather: weatherCalm}
 	s.net.weather = weatherCalm.params()
-	for _, nd := range s.nodes {
+	for _, nd := range s.nodes[:n] {
 		if err := s.start(nd); err != nil {
 			t.Fatalf("start(node %d) = %v; want nil", nd.id, err)
 		}
