@@ -307,6 +307,38 @@ func (n *Node) aclStamp(ctx context.Context, cmd *locks.Command) error {
 	case cmd.Kind == locks.KindAcquire:
 		// The guard logs the refusal when the handler returns it.
 		return n.checkLeaseOwner(p, cmd.LeaseID)
+	case cmd.Kind == locks.KindRelease, cmd.Kind == locks.KindProclaim, cmd.Kind == locks.KindResign:
+		return n.checkHolderOwner(p, cmd.Name, cmd.Kind != locks.KindRelease, cmd.Token)
+	}
+	return nil
+}
+
+// checkHolderOwner refuses p a release, proclaim or resign of a grant held
+// by another token's lease: fencing tokens are not secret (a reader sees
+// them), so knowing one must not let a token end another's hold. A grant
+// is one token, and a token is never reused, so the holder checked here is
+// the one the command would reach; a holder that changed meanwhile makes
+// the table refuse it (not_holder, not_leader).
+func (n *Node) checkHolderOwner(p *principal, name string, election bool, token locks.Token) error {
+	if p.token.Admin() || n.fsm == nil {
+		return nil
+	}
+	var creator locks.AccessorID
+	held := false
+	n.fsm.read(func(t *locks.Table) {
+		li := t.Lock(name)
+		if election {
+			li = t.Election(name)
+		}
+		if !li.Held || li.Holder.Token != token {
+			return
+		}
+		if ls, ok := t.Lease(li.Holder.LeaseID); ok {
+			held, creator = true, ls.Creator
+		}
+	})
+	if held && creator != p.token.Accessor {
+		return forbiddenf(p, "may not end the hold of %q by the lease of another token", name)
 	}
 	return nil
 }

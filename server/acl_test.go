@@ -261,6 +261,7 @@ func testACLLeases(t *testing.T, ctx context.Context, ac *apiClient, lead, follo
 		t.Fatalf("owner creates a lease = %d %s; want 201", a.Status, a.Raw)
 	}
 	id := itoa(a.num("lease_id"))
+	var token uint64 // of the owner's grant of jobs/z
 	cases := []struct {
 		name   string
 		method string
@@ -276,6 +277,7 @@ func testACLLeases(t *testing.T, ctx context.Context, ac *apiClient, lead, follo
 		{"owner keeps alive", http.MethodPost, "/v1/leases/" + id + "/keepalive", nil, owner, 200},
 		{"owner reads", http.MethodGet, "/v1/leases/" + id, nil, owner, 200},
 		{"owner acquires with it", http.MethodPost, "/v1/locks/jobs%2Fz/acquire", map[string]any{"lease_id": a.num("lease_id")}, owner, 200},
+		{"other releases the owner's lock", http.MethodPost, "/v1/locks/jobs%2Fz/release", "TOKEN", other, 403},
 		{"admin reads", http.MethodGet, "/v1/leases/" + id, nil, admin, 200},
 		{"admin revokes", http.MethodDelete, "/v1/leases/" + id, nil, admin, 200},
 		{"gone", http.MethodGet, "/v1/leases/" + id, nil, owner, 404},
@@ -288,7 +290,14 @@ func testACLLeases(t *testing.T, ctx context.Context, ac *apiClient, lead, follo
 			if tc.name == "owner acquires with it" && base == lead {
 				continue // held already
 			}
-			got := ac.must(ctx, tc.method, base+tc.path, tc.body, bearer(tc.secret)...)
+			body := tc.body
+			if body == "TOKEN" {
+				body = map[string]any{"token": token}
+			}
+			got := ac.must(ctx, tc.method, base+tc.path, body, bearer(tc.secret)...)
+			if tc.name == "owner acquires with it" {
+				token = got.num("token")
+			}
 			if got.Status != tc.status {
 				t.Errorf("%s: %s %s = %d %s; want %d", tc.name, tc.method, tc.path, got.Status, got.Raw, tc.status)
 			}
