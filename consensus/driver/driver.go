@@ -411,7 +411,9 @@ func (n *Node) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			// A clean stop leaves the newest commit index on disk, so the
+			// next start applies everything committed before it at once.
+			return n.flushHardState()
 		case <-ticker.C:
 			n.raft.Tick()
 			n.ticks++

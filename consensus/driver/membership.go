@@ -137,16 +137,20 @@ func (n *Node) TransferLeadership(ctx context.Context, to consensus.NodeID) (con
 	if terr != nil {
 		return consensus.None, terr
 	}
+	// The published status may predate the transfer: it failed only once
+	// it was seen under way and then ended with this node still leading.
+	seen := false
 	for {
 		ch := n.LeaderChanged()
 		st := n.Status()
+		seen = seen || st.LeadTransferee != consensus.None
 		switch {
 		case st.Lead != consensus.None && st.Lead != n.cfg.ID:
 			if to != consensus.None && st.Lead != to {
 				return st.Lead, fmt.Errorf("%w: node %d took over, not %d", ErrTransferFailed, st.Lead, to)
 			}
 			return st.Lead, nil
-		case st.Role == consensus.RoleLeader && st.LeadTransferee == consensus.None:
+		case seen && st.Role == consensus.RoleLeader && st.LeadTransferee == consensus.None:
 			return n.cfg.ID, fmt.Errorf("%w: the target did not take over within an election timeout", ErrTransferFailed)
 		}
 		select {
