@@ -126,6 +126,9 @@ func TestACL(t *testing.T) {
 		{"tokens need admin", http.MethodGet, server.PathACLTokens, nil, bearer(jobs), 403, "forbidden"},
 		{"create token needs admin", http.MethodPost, server.PathACLTokens, map[string]any{"name": "x", "rules": []any{rule("", "admin")}}, bearer(jobs), 403, "forbidden"},
 		{"admin token lists", http.MethodGet, server.PathACLTokens, nil, bearer(admin), 200, ""},
+		{"unknown route", http.MethodGet, "/v1/nope", nil, bearer(jobs), 404, "not_found"},
+		{"unknown route without token", http.MethodGet, "/v1/nope", nil, nil, 401, "unauthorized"},
+		{"wrong method", http.MethodPut, "/v1/locks/jobs%2Fa", nil, bearer(jobs), 400, "invalid_argument"},
 		{"admin reads anything", http.MethodGet, "/v1/locks/other%2Fheld", nil, bearer(admin), 200, ""},
 		{"bad rule", http.MethodPost, server.PathACLTokens, map[string]any{"name": "x", "rules": []any{rule("a", "write")}}, bearer(admin), 400, "invalid_argument"},
 		{"admin with prefix", http.MethodPost, server.PathACLTokens, map[string]any{"name": "x", "rules": []any{rule("a", "admin")}}, bearer(admin), 400, "invalid_argument"},
@@ -140,7 +143,9 @@ func TestACL(t *testing.T) {
 				if a.Status != tc.status || a.code() != tc.code {
 					t.Fatalf("%s %s = %d %q (%s); want %d %q", tc.method, tc.path, a.Status, a.code(), a.Raw, tc.status, tc.code)
 				}
-				spec.check(t, tc.method, tc.path, a)
+				if tc.path != "/v1/nope" { // a 401 on no route is not the spec's business
+					spec.check(t, tc.method, tc.path, a)
+				}
 			})
 		}
 	}
