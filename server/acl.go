@@ -165,11 +165,18 @@ func (n *Node) aclGuard() echo.MiddlewareFunc {
 			}
 			p, err := n.authenticate(c)
 			if err != nil {
-				n.auditDenied(c, nil, err)
+				// Not every failure is a refusal: a follower that could
+				// not reach the leader to look a token up answers no_leader.
+				if errors.Is(err, ErrUnauthorized) {
+					n.auditDenied(c, nil, err)
+				}
 				return err
 			}
 			if err := n.authorize(c, p, need); err != nil {
-				n.auditDenied(c, p, err)
+				// An invalid name or lease id is a 400, not a refusal.
+				if errors.Is(err, ErrForbidden) {
+					n.auditDenied(c, p, err)
+				}
 				return err
 			}
 			r := c.Request()
