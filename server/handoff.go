@@ -55,13 +55,22 @@ func (n *Node) startDirectory() {
 }
 
 // drainAnswers refuses new client requests while the node hands off its
-// leadership at shutdown: no_leader, so the client retries elsewhere.
+// leadership at shutdown: no_leader, so the client retries elsewhere. It
+// also answers no_leader, not too_many_requests, for a proposal the leader
+// dropped because it is handing its leadership over (or already has): the
+// request took no effect, and its retry belongs with the next leader.
 func (n *Node) drainAnswers(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if n.draining.Load() {
 			return fmt.Errorf("%w: %s is shutting down", consensus.ErrNoLeader, n.self.Name)
 		}
-		return next(c)
+		err := next(c)
+		if err != nil && errors.Is(err, consensus.ErrProposalDropped) {
+			if st := n.drv.Status(); st.LeadTransferee != consensus.None || st.Role != consensus.RoleLeader {
+				return fmt.Errorf("%w: %s is handing over its leadership: %v", consensus.ErrNoLeader, n.self.Name, err)
+			}
+		}
+		return err
 	}
 }
 
