@@ -1,10 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -43,7 +46,27 @@ const (
 	forwardedKey ctxKey = iota
 	// targetKey carries the *url.URL a request is forwarded to.
 	targetKey
+	// dialFailedKey carries a *dialFailure the forwarder fills instead of
+	// answering when it could not even connect to the leader.
+	dialFailedKey
 )
+
+// dialFailure records that a forward failed in a way that makes forwarding
+// again, to the next leader, safe (forwardSafeToRepeat).
+type dialFailure struct{ err error }
+
+// forwardSafeToRepeat reports whether a forward that failed with err may be
+// sent again: when the leader could not be dialed or the connection was
+// found dead while writing the request (nothing was served), or when the
+// request carries an Idempotency-Key (the leader answers a repeat with the
+// first outcome). A request that may have been served without one is not.
+func forwardSafeToRepeat(r *http.Request, err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && (op.Op == "dial" || op.Op == "write") {
+		return true
+	}
+	return r.Header.Get(wire.HeaderIdempotencyKey) != "" && !errors.Is(err, context.Canceled)
+}
 
 // forwardedBy returns the member that forwarded the request, or "".
 func forwardedBy(ctx context.Context) (string, bool) {
@@ -110,6 +133,10 @@ func (n *Node) newForwarder(clientTLS *tls.Config) (*httputil.ReverseProxy, *htt
 // the request may be retried; it did not reach the leader, or if it did,
 // its Idempotency-Key makes the retry safe).
 func (n *Node) forwardError(w http.ResponseWriter, r *http.Request, err error) {
+	if df, ok := r.Context().Value(dialFailedKey).(*dialFailure); ok && forwardSafeToRepeat(r, err) {
+		df.err = err // leaderRoute decides: forward again or answer
+		return
+	}
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
@@ -141,23 +168,107 @@ func (n *Node) leaderRoute(next echo.HandlerFunc) echo.HandlerFunc {
 				return next(c)
 			}
 		}
-		st := n.drv.Status()
-		if st.Role == consensus.RoleLeader {
+		if _, ok := forwardedBy(r.Context()); ok {
+			if st := n.drv.Status(); st.Role != consensus.RoleLeader {
+				by, _ := forwardedBy(r.Context())
+				return fmt.Errorf("%w: %s forwarded this request here but %s is %s", consensus.ErrNoLeader, by, n.self.Name, st.Role)
+			}
 			c.Response().Header().Set(wire.HeaderLeader, n.cfg.AdvertiseClientURL)
 			return next(c)
 		}
-		if by, ok := forwardedBy(r.Context()); ok {
-			return fmt.Errorf("%w: %s forwarded this request here but %s is %s", consensus.ErrNoLeader, by, n.self.Name, st.Role)
+		if st := n.drv.Status(); st.Role == consensus.RoleLeader {
+			c.Response().Header().Set(wire.HeaderLeader, n.cfg.AdvertiseClientURL)
+			return next(c)
 		}
-		lead, ok := findMemberID(n.memberList(), st.Lead)
-		if !ok {
-			return fmt.Errorf("%w: %s knows no leader at term %d", consensus.ErrNoLeader, n.self.Name, st.Term)
+		// During an election the request waits for the next leader (up to
+		// LeaderWaitElections election timeouts) instead of answering
+		// no_leader with a Retry-After of a whole second at once.
+		wait, cancel := context.WithTimeout(r.Context(), LeaderWaitElections*n.cfg.ElectionTimeout)
+		defer cancel()
+		body, err := forwardBody(r)
+		if err != nil {
+			return err
 		}
-		target, err := url.Parse(lead.PeerURL + PathForwardPrefix)
-		assertf(err == nil, "peer url %q of %s: %v", lead.PeerURL, lead.Name, err)
-		n.metrics.forwarded.inc()
-		n.forward.ServeHTTP(c.Response(), r.WithContext(context.WithValue(r.Context(), targetKey, target)))
-		return nil
+		for attempt := 0; ; attempt++ {
+			st := n.awaitLeader(wait)
+			if st.Role == consensus.RoleLeader {
+				r.Body = body()
+				c.Response().Header().Set(wire.HeaderLeader, n.cfg.AdvertiseClientURL)
+				return next(c)
+			}
+			lead, ok := findMemberID(n.memberList(), st.Lead)
+			if !ok {
+				return fmt.Errorf("%w: %s knows no leader at term %d", consensus.ErrNoLeader, n.self.Name, st.Term)
+			}
+			target, err := url.Parse(lead.PeerURL + PathForwardPrefix)
+			assertf(err == nil, "peer url %q of %s: %v", lead.PeerURL, lead.Name, err)
+			n.metrics.forwarded.inc()
+			df := &dialFailure{}
+			ctx := context.WithValue(context.WithValue(r.Context(), targetKey, target), dialFailedKey, df)
+			fr := r.WithContext(ctx)
+			fr.Body = body()
+			n.forward.ServeHTTP(c.Response(), fr)
+			if df.err == nil {
+				return nil
+			}
+			// The leader's process is gone (its port refuses): nothing was
+			// sent, so once another leader is known the request goes there.
+			if attempt+1 >= ForwardAttemptsMax || wait.Err() != nil {
+				n.forwardError(c.Response(), r, fmt.Errorf("%w: forward to %s: %v", consensus.ErrNoLeader, lead.Name, df.err))
+				return nil
+			}
+			n.awaitLeaderOtherThan(wait, st.Lead)
+		}
+	}
+}
+
+// forwardBody reads a forwardable request's body (bounded by BodyBytesMax)
+// so it can be sent again, and returns a function giving a fresh reader of it.
+func forwardBody(r *http.Request) (func() io.ReadCloser, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return func() io.ReadCloser { return http.NoBody }, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, BodyBytesMax+1))
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		return nil, fmt.Errorf("%w: body is over %d bytes, max %d", ErrTooLarge, mbe.Limit, BodyBytesMax)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading the body: %v", ErrInvalidArgument, err)
+	}
+	if len(data) > BodyBytesMax {
+		return nil, fmt.Errorf("%w: body is over %d bytes, max %d", ErrTooLarge, BodyBytesMax, BodyBytesMax)
+	}
+	return func() io.ReadCloser { return io.NopCloser(bytes.NewReader(data)) }, nil
+}
+
+// awaitLeader returns this node's status once it knows a leader, or when
+// ctx ends (the status then names none).
+func (n *Node) awaitLeader(ctx context.Context) consensus.Status {
+	for {
+		ch := n.drv.LeaderChanged()
+		st := n.drv.Status()
+		if st.Lead != consensus.None || ctx.Err() != nil {
+			return st
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// awaitLeaderOtherThan waits until this node follows another leader than
+// old (or none), or ctx ends.
+func (n *Node) awaitLeaderOtherThan(ctx context.Context, old consensus.NodeID) {
+	for {
+		ch := n.drv.LeaderChanged()
+		if st := n.drv.Status(); st.Lead != old || ctx.Err() != nil {
+			return
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
 	}
 }
 

@@ -53,6 +53,14 @@ const (
 	ReadHeaderTimeout = 10 * time.Second
 	// RetryAfterSeconds is the Retry-After a 503 carries: about one election.
 	RetryAfterSeconds = 1
+	// LeaderWaitElections is how many election timeouts a request that
+	// needs the leader waits for one to be known before it is answered
+	// no_leader: an election usually ends well within it, and the request
+	// then goes through instead of making its client wait a Retry-After.
+	LeaderWaitElections = 2
+	// ForwardAttemptsMax bounds how often one request is forwarded when the
+	// leader it was sent to refuses connections (its process died).
+	ForwardAttemptsMax = 3
 	// DataDirPerm is the mode of a data dir the node creates.
 	DataDirPerm = 0o700
 	// MaxMsgBytes bounds the entry bytes of one append message to a follower.

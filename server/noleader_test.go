@@ -90,3 +90,22 @@ func TestClusterClientURLs(t *testing.T) {
 		}
 	}
 }
+
+// TestFollowerWaitsForTheNextLeader: a request that reaches a follower while
+// the leader is gone waits for the election and goes to the new leader
+// (first through the dead leader's refused port, then because no leader is
+// known), instead of answering no_leader at once.
+func TestFollowerWaitsForTheNextLeader(t *testing.T) {
+	ctx := testContext(t)
+	c, leader := startLocks(t, ctx, 3)
+	ac := newAPIClient(t)
+	follower := (leader + 1) % 3
+	ac.must(ctx, "POST", c.URL(follower)+"/v1/locks/before/acquire", `{"ttl":"10s"}`)
+	c.Stop(leader)
+	for _, name := range []string{"during-1", "during-2", "during-3"} {
+		a := ac.must(ctx, "POST", c.URL(follower)+"/v1/locks/"+name+"/acquire", `{"ttl":"10s"}`)
+		if a.Status != 200 || a.num("token") == 0 {
+			t.Fatalf("acquire %s on a follower while the leader is gone = %d %s; want 200 with a token", name, a.Status, a.Raw)
+		}
+	}
+}
