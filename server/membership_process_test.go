@@ -244,37 +244,15 @@ func TestProcessRollingRestart(t *testing.T) {
 	c := newProcCluster(t, 3, []string{"--heartbeat-interval", "50ms", "--election-timeout", "500ms"})
 	c.startAll()
 	ls := c.waitStableLeader(t)
-	cl := c.sdk(t, 0, 1, 2)
 	var before float64
 	for i := range 3 {
 		before += c.timeoutCampaigns(t, i)
 	}
-	stop := make(chan struct{})
-	var longest time.Duration
-	var writeErr error
-	done := make(chan struct{})
-	// Exits when stop closes.
-	go func() {
-		defer close(done)
-		last := time.Now()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), processTimeout)
-			_, err := cl.CreateLease(ctx, 10*time.Second)
-			cancel()
-			if err != nil {
-				writeErr = err
-				return
-			}
-			now := time.Now()
-			longest = max(longest, now.Sub(last))
-			last = now
-		}
-	}()
+	var urls []string
+	for _, nd := range c.nodes {
+		urls = append(urls, "http://"+nd.clientAddr)
+	}
+	acks, stopWriter := startAckWriter(t, urls)
 	order := []int{ls.slot, (ls.slot + 1) % 3, (ls.slot + 2) % 3}
 	var gone float64
 	for _, i := range order {
@@ -283,11 +261,7 @@ func TestProcessRollingRestart(t *testing.T) {
 		c.start(i)
 		c.waitStableLeader(t)
 	}
-	close(stop)
-	<-done
-	if writeErr != nil {
-		t.Errorf("CreateLease during the rolling restart = %v; want nil", writeErr)
-	}
+	stopWriter()
 	var after float64
 	for i := range 3 {
 		after += c.timeoutCampaigns(t, i)
@@ -295,7 +269,7 @@ func TestProcessRollingRestart(t *testing.T) {
 	if grew := gone + after - before; grew != 0 {
 		t.Errorf("campaigns by election timeout during the rolling restart = %v; want 0", grew)
 	}
-	t.Logf("rolling restart of 3 nodes: longest write unavailability %v", longest.Round(time.Millisecond))
+	t.Logf("rolling restart of 3 nodes: longest write unavailability %v (%d writes)", acks.longestGap().Round(time.Millisecond), acks.since(time.Time{}))
 }
 
 // removeMember removes name, again while the last promotion is still
