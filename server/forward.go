@@ -207,6 +207,9 @@ func (n *Node) leaderRoute(next echo.HandlerFunc) echo.HandlerFunc {
 			ctx := context.WithValue(context.WithValue(r.Context(), targetKey, target), dialFailedKey, df)
 			fr := r.WithContext(ctx)
 			fr.Body = body()
+			// The client transport resends on a new connection by itself
+			// when the pooled one was lost before the request was written.
+			fr.GetBody = func() (io.ReadCloser, error) { return body(), nil }
 			n.forward.ServeHTTP(c.Response(), fr)
 			if df.err == nil {
 				return nil
