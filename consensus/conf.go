@@ -63,8 +63,15 @@ func (r *Raft) Membership() (Membership, Index) {
 }
 
 // promotable reports whether this node may campaign: it votes in the
-// membership in effect.
-func (r *Raft) promotable() bool { return r.membership().IsVoter(r.id) }
+// membership in effect, or in the newest committed one. The second keeps a
+// leader that removed itself from deadlocking the cluster when it loses the
+// leadership after appending C_new and before C_new commits: it no longer
+// votes in C_new, while the other voters, still in C_old,new, need its
+// vote, which it refuses them as long as its log (holding C_new) is
+// longer. It campaigns instead, commits C_new and hands over (§6).
+func (r *Raft) promotable() bool {
+	return r.membership().IsVoter(r.id) || r.conf.committed(r.log.committed).IsVoter(r.id)
+}
 
 // soleVoter reports whether this node alone makes every majority.
 func (r *Raft) soleVoter() bool {

@@ -357,6 +357,16 @@ func (c *confLog) current() (*Membership, Index) {
 	return &c.base, c.baseIndex
 }
 
+// committed returns the newest membership at or below index committed.
+func (c *confLog) committed(committed Index) *Membership {
+	for i := len(c.entries) - 1; i >= 0; i-- {
+		if c.entries[i].index <= committed {
+			return &c.entries[i].m
+		}
+	}
+	return &c.base
+}
+
 // reset makes m, at index, the base with nothing after it (a snapshot).
 func (c *confLog) reset(m Membership, index Index) {
 	c.base, c.baseIndex, c.entries = m, index, nil

@@ -144,3 +144,65 @@ func TestScenarioReusedIDElectsStaleLeader(t *testing.T) {
 		})
 	}
 }
+
+// TestScenarioSelfRemovedLeaderLosesLeadershipBeforeCNew replays what seed
+// 36 of -sim.profile=members found: leader 1 of {1,2} removes itself. The
+// joint configuration {2}/{1,2} commits, and the leader appends C_new {2};
+// before node 2 receives it, the link breaks and CheckQuorum deposes node 1.
+// Node 1 uses C_new, where it does not vote, so it never campaigns; node 2
+// uses C_old,new and needs node 1's vote, which node 1 refuses because its
+// log (with C_new) is longer. Once the link heals, a leader must emerge:
+// node 1, still a voter of the committed joint configuration, may campaign,
+// wins node 2's vote, commits C_new and hands over.
+func TestScenarioSelfRemovedLeaderLosesLeadershipBeforeCNew(t *testing.T) {
+	s := scriptSim(t, 2)
+	s.electNode(t, 1)
+	s.deliverAll(t, nil)
+	leader := s.nodes[0]
+	joint, _, err := leader.raft.ProposeConfChange(ConfChange{Op: ConfRemove, Node: 1})
+	if err != nil {
+		t.Fatalf("ProposeConfChange(remove 1) = %v; want nil", err)
+	}
+	s.stepScripted(t, func() error { return s.drain(leader) })
+	// Deliver until the joint entry commits and C_new is appended, holding
+	// back everything that would carry C_new to node 2.
+	cNew := joint + 1
+	s.deliverAll(t, func(m Message) bool {
+		return m.Type == MsgApp && m.To == 2 && len(m.Entries) > 0 && m.Entries[len(m.Entries)-1].Index >= cNew
+	})
+	if m, i := leader.raft.Membership(); i != cNew || m.Joint() || m.IsVoter(1) {
+		t.Fatalf("leader: Membership() = %s at %d; want C_new {2} at %d", m, i, cNew)
+	}
+	s.isolate(1, true)
+	for i := 0; leader.raft.Status().Role == RoleLeader; i++ {
+		if i == 4*simElectionTicks {
+			t.Fatalf("node 1 still leads after %d ticks cut off; want CheckQuorum to depose it", i)
+		}
+		if err := s.tickDeliver(1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.isolate(1, false)
+	for i := 0; s.leaderIndex() < 0; i++ {
+		if i == 20*simElectionTicks {
+			m1, _ := s.nodes[0].raft.Membership()
+			m2, _ := s.nodes[1].raft.Membership()
+			t.Fatalf("no leader %d ticks after the heal (node 1 uses %s, node 2 uses %s); want one", i, m1, m2)
+		}
+		for _, id := range []NodeID{1, 2} {
+			if err := s.tickDeliver(id); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i := 0; s.nodes[1].raft.Status().Role != RoleLeader || s.nodes[1].raft.Status().ConfPending; i++ {
+		if i == 20*simElectionTicks {
+			t.Fatalf("node 2: %+v after %d more ticks; want it leading C_new {2}", s.nodes[1].raft.Status(), i)
+		}
+		for _, id := range []NodeID{1, 2} {
+			if err := s.tickDeliver(id); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
