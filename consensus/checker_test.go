@@ -106,14 +106,16 @@ func newElectionSafety() *electionSafety { return &electionSafety{leaders: make(
 func (*electionSafety) name() string { return "election safety" }
 
 func (c *electionSafety) check(v *clusterView) error {
-	for _, n := range slices.Concat(v.won, v.nodes) {
-		if !n.up || n.role != RoleLeader {
-			continue
+	for _, nodes := range [2][]nodeView{v.won, v.nodes} {
+		for _, n := range nodes {
+			if !n.up || n.role != RoleLeader {
+				continue
+			}
+			if prev, ok := c.leaders[n.term]; ok && prev != n.id {
+				return fmt.Errorf("term %d has two leaders: node %d and node %d", n.term, prev, n.id)
+			}
+			c.leaders[n.term] = n.id
 		}
-		if prev, ok := c.leaders[n.term]; ok && prev != n.id {
-			return fmt.Errorf("term %d has two leaders: node %d and node %d", n.term, prev, n.id)
-		}
-		c.leaders[n.term] = n.id
 	}
 	return nil
 }
@@ -252,27 +254,38 @@ func (c *leaderCompleteness) check(v *clusterView) error {
 	for _, a := range v.applied {
 		c.commit(a)
 	}
-	for _, n := range slices.Concat(v.won, v.nodes) {
-		if !n.up || n.role != RoleLeader {
-			delete(c.verified, n.id)
-			continue
-		}
-		done := c.verified[n.id]
-		if done.term != n.term {
-			done = chkVerified{term: n.term}
-		}
-		i := done.upTo + 1
-		for ; i <= Index(len(c.committed)) && c.committed[i-1].bound < n.term; i++ {
-			want := c.committed[i-1]
-			got, ok := chkEntryAt(n.log, i)
-			if !ok || got.Term != want.entry.Term {
-				return fmt.Errorf("leader %d of term %d lacks entry %s, committed by term %d (its entry at %d: %s)",
-					n.id, n.term, chkDescribe(want.entry), want.bound, i, chkDescribe(got))
+	for _, nodes := range [2][]nodeView{v.won, v.nodes} {
+		for _, n := range nodes {
+			if err := c.checkLeader(n); err != nil {
+				return err
 			}
 		}
-		done.upTo = i - 1
-		c.verified[n.id] = done
 	}
+	return nil
+}
+
+// checkLeader checks that n, if it leads, holds every entry committed
+// before its term.
+func (c *leaderCompleteness) checkLeader(n nodeView) error {
+	if !n.up || n.role != RoleLeader {
+		delete(c.verified, n.id)
+		return nil
+	}
+	done := c.verified[n.id]
+	if done.term != n.term {
+		done = chkVerified{term: n.term}
+	}
+	i := done.upTo + 1
+	for ; i <= Index(len(c.committed)) && c.committed[i-1].bound < n.term; i++ {
+		want := c.committed[i-1]
+		got, ok := chkEntryAt(n.log, i)
+		if !ok || got.Term != want.entry.Term {
+			return fmt.Errorf("leader %d of term %d lacks entry %s, committed by term %d (its entry at %d: %s)",
+				n.id, n.term, chkDescribe(want.entry), want.bound, i, chkDescribe(got))
+		}
+	}
+	done.upTo = i - 1
+	c.verified[n.id] = done
 	return nil
 }
 
@@ -358,6 +371,7 @@ type quorumDurability struct {
 	committed []Entry
 	match     map[NodeID]Index
 	conf      chkConfTrack
+	buf       []Index // scratch space of need
 }
 
 func newQuorumDurability(voters []NodeID) *quorumDurability {
@@ -401,10 +415,11 @@ func (c *quorumDurability) check(v *clusterView) error {
 
 // need fails unless a majority of ids holds the committed prefix up to upTo.
 func (c *quorumDurability) need(v *clusterView, ids []NodeID, upTo Index, what string) error {
-	matches := make([]Index, 0, len(ids))
+	matches := c.buf[:0]
 	for _, id := range ids {
 		matches = append(matches, c.match[id])
 	}
+	c.buf = matches
 	slices.Sort(matches)
 	quorum := len(ids)/2 + 1
 	if matches[len(matches)-quorum] >= upTo {

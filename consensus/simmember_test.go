@@ -258,21 +258,25 @@ func (s *simulator) memberAct() error {
 	if !ok {
 		return nil
 	}
-	if cc.Op == ConfAddLearner {
+	if n := s.nodes[cc.Node-1]; cc.Op == ConfAddLearner && (!n.created || n.added) {
 		s.retireRemoved(&m)
-		if err := s.provision(s.nodes[cc.Node-1]); err != nil {
+		if err := s.provision(n); err != nil {
 			return err
 		}
 	}
 	return s.proposeConf(ld, cc, st)
 }
 
-// spareIDs returns the ids the operator may add to m: those never created;
+// spareIDs returns the ids the operator may add to m: those no change ever
+// added (a node created for an add the leader refused is still empty);
 // with the reuseid bug, every id m does not list.
 func (s *simulator) spareIDs(m *Membership) []NodeID {
 	var spare []NodeID
 	for _, n := range s.nodes {
-		if !n.created || (s.cfg.bugs.reuseID && !m.IsMember(n.id)) {
+		if m.IsMember(n.id) {
+			continue
+		}
+		if !n.added || s.cfg.bugs.reuseID {
 			spare = append(spare, n.id)
 		}
 	}
@@ -284,7 +288,7 @@ func (s *simulator) spareIDs(m *Membership) []NodeID {
 func (s *simulator) retireRemoved(m *Membership) {
 	var removed []*simNode
 	for _, n := range s.nodes {
-		if n.created && !n.retired && !m.IsMember(n.id) {
+		if n.added && !n.retired && !m.IsMember(n.id) {
 			removed = append(removed, n)
 		}
 	}
@@ -369,6 +373,9 @@ func (s *simulator) proposeConf(ld *simNode, cc ConfChange, st Status) error {
 			ld.id, cc.Op, cc.Node, st.ConfIndex, ErrConfChangePending)
 	case err == nil:
 		d.stats.accepted++
+		if cc.Op == ConfAddLearner {
+			s.nodes[cc.Node-1].added = true
+		}
 		if s.cfg.bugs.wipeEarly && cc.Op == ConfRemove {
 			if m, _ := ld.raft.Membership(); m.Joint() {
 				// The bug: the removed voter's disk is wiped while the joint

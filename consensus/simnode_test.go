@@ -46,9 +46,11 @@ type simNode struct {
 	// created is false for a pool id never added yet: it does not run and
 	// no fault restarts it. joiner is true for a node that started with no
 	// membership (Config.Voters nil) and learns it from the log. retired is
-	// true for a removed node the operator stopped for good.
-	created, joiner, retired bool
-	storage                  *MemoryStorage
+	// true for a removed node the operator stopped for good. added is true
+	// once the leader accepted a change adding it (its id is then never
+	// added again).
+	created, joiner, retired, added bool
+	storage                         *MemoryStorage
 	// raft is nil while the node is down.
 	raft *Raft
 	// incarnation counts restarts; scheduled faults aimed at an older

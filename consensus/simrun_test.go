@@ -97,7 +97,7 @@ func newSimulator(cfg simConfig) *simulator {
 		if i < cfg.nodes {
 			s.voters = append(s.voters, id)
 		}
-		s.nodes = append(s.nodes, &simNode{id: id, storage: NewMemoryStorage(), created: i < cfg.nodes})
+		s.nodes = append(s.nodes, &simNode{id: id, storage: NewMemoryStorage(), created: i < cfg.nodes, added: i < cfg.nodes})
 	}
 	s.mem = newMemberDriver(cfg, s.voters)
 	s.checkers = []simChecker{s.election, newLeaderAppendOnly(), newLogMatching(),
@@ -248,6 +248,9 @@ func (s *simulator) note(detail string) {
 func (s *simulator) check() error {
 	s.view.nodes = s.view.nodes[:0]
 	for _, n := range s.nodes {
+		if !n.created {
+			continue // an id never added: no log, no role
+		}
 		v, err := n.view()
 		if err != nil {
 			return err
