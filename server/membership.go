@@ -70,7 +70,12 @@ func decodeDirectory(b []byte, peerScheme string) ([]Member, error) {
 		return nil, fmt.Errorf("server: member directory has %d members, max %d", len(dc.Members), MembersMax)
 	}
 	out := make([]Member, 0, len(dc.Members))
+	seen := make(map[string]bool, len(dc.Members))
 	for _, e := range dc.Members {
+		if seen[e.Name] {
+			return nil, fmt.Errorf("server: member directory: %s is listed twice", e.Name)
+		}
+		seen[e.Name] = true
 		if err := validateName("member", e.Name); err != nil {
 			return nil, fmt.Errorf("server: member directory: %w", err)
 		}

@@ -103,6 +103,20 @@ func TestMembershipThroughTheAPI(t *testing.T) {
 		t.Fatalf("CreateLease = %+v; want an id", lease)
 	}
 
+	t.Run("joined member restarts", func(t *testing.T) {
+		// It starts from its join record and log: no initial voters, the
+		// cluster id it was given, the directory from the log.
+		c.Stop(j)
+		c.Restart(j)
+		if _, err := cl.CreateLease(ctx, 10*time.Second); err != nil {
+			t.Fatalf("CreateLease = %v; want nil", err)
+		}
+		commit := c.Node(waitLeader(t, ctx, c)).Status().Commit
+		if err := c.Node(j).WaitApplied(ctx, commit); err != nil {
+			t.Fatalf("%s after restart: WaitApplied(%d) = %v; want nil", name, commit, err)
+		}
+		waitRole(t, ctx, cl, name, wire.RoleVoter)
+	})
 	t.Run("transfer to a named member", func(t *testing.T) {
 		to := c.Member((c.Leader() + 1) % c.Size()).Name
 		lead, err := cl.TransferLeadership(ctx, to)
