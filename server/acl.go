@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -180,13 +181,72 @@ func (n *Node) aclGuard() echo.MiddlewareFunc {
 				return err
 			}
 			r := c.Request()
-			c.SetRequest(r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+			ctx := context.WithValue(r.Context(), principalKey{}, p)
+			if longRequest(c) && !p.bootstrap && n.fsm != nil {
+				return n.serveWatched(c, ctx, p, next)
+			}
+			c.SetRequest(r.WithContext(ctx))
 			err = next(c)
 			// A handler's refusal (a lease of another token in a body).
 			if errors.Is(err, ErrForbidden) {
 				n.auditDenied(c, p, err)
 			}
 			return err
+		}
+	}
+}
+
+// longRequest reports whether a request may last long after its token was
+// checked: an event stream, or a blocking read.
+func longRequest(c echo.Context) bool {
+	return c.Path() == PathElectionObserve || (c.Request().Method == http.MethodGet && c.QueryParam("index") != "")
+}
+
+// serveWatched serves a long request of a table token and ends it when the
+// token is deleted or expires meanwhile: an event stream stops, a blocking
+// read not yet answered gets 401.
+func (n *Node) serveWatched(c echo.Context, ctx context.Context, p *principal, next echo.HandlerFunc) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var revoked atomic.Bool
+	done := make(chan struct{})
+	// Exits when the request ends (cancel below) or the token is gone.
+	go func() {
+		defer close(done)
+		if n.watchToken(ctx, p.token.Accessor) {
+			revoked.Store(true)
+			cancel()
+		}
+	}()
+	c.SetRequest(c.Request().WithContext(ctx))
+	err := next(c)
+	cancel()
+	<-done
+	if revoked.Load() {
+		n.auditDenied(c, p, fmt.Errorf("%w: token %d deleted or expired during the request", ErrUnauthorized, p.token.Accessor))
+		if !c.Response().Committed {
+			return fmt.Errorf("%w: token %d was deleted or expired during the request", ErrUnauthorized, p.token.Accessor)
+		}
+	}
+	return err
+}
+
+// watchToken checks every ACLRecheckInterval whether token id is still in
+// the table and unexpired; it returns true when it is not, false when ctx
+// ends first.
+func (n *Node) watchToken(ctx context.Context, id locks.AccessorID) bool {
+	tick := time.NewTicker(ACLRecheckInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+		var tk locks.ACLToken
+		var ok bool
+		n.fsm.read(func(t *locks.Table) { tk, ok = t.ACLToken(id) })
+		if !ok || tk.Expired(time.Now().UnixNano()) {
+			return true
 		}
 	}
 }

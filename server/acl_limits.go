@@ -1,5 +1,7 @@
 package server
 
+import "time"
+
 // The bounds of access control on the server side; the table's own (tokens,
 // rules, names) are in locks/limits.go. They live beside acl.go rather than
 // in limits.go so access control stays one room.
@@ -15,4 +17,9 @@ const (
 	// ACLSecretRandomBytes is how many random bytes a generated secret
 	// carries (256 bits); it travels hex-encoded.
 	ACLSecretRandomBytes = 32
+
+	// ACLRecheckInterval is how often an event stream or a blocking read
+	// checks that its token still exists and has not expired; it ends
+	// within this much of the token's deletion or expiry.
+	ACLRecheckInterval = time.Second
 )
