@@ -20,9 +20,12 @@ package consensus
 // uses an old membership that lists the id as a voter, and the wiped node,
 // which remembers no vote and no log, grants it. Node 3, removed but running
 // with membership {1,2,3}, got the vote of the wiped and re-added node 1 and
-// led term 3 beside the real leader 4 of {2,4,5}. No vote rule on the wiped
-// node fixes it while it replays the old entries that list it as a voter; the
-// server must give a joining node a new id (as etcd does) or an incarnation.
+// led term 3 beside the real leader 4 of {2,4,5}. Starting the wiped node at
+// the leader's term with its vote given (what the server does) only moves the
+// stale election one term up (TestScenarioReusedIDElectsStaleLeader). No vote
+// rule on the wiped node fixes it while it replays the old entries that list
+// it as a voter; the server must give a joining node a new id (as etcd does)
+// or an incarnation that old memberships cannot name.
 //
 // Removed nodes keep running, crashing and restarting like any other (the
 // "removed server that disrupts" of §6); beyond simRemovedRunningMax of them
@@ -260,7 +263,9 @@ func (s *simulator) memberAct() error {
 	}
 	if n := s.nodes[cc.Node-1]; cc.Op == ConfAddLearner && (!n.created || n.added) {
 		s.retireRemoved(&m)
-		if err := s.provision(n); err != nil {
+		// As the server does for a node added again (README): it starts
+		// at the leader's term, having voted for the leader.
+		if err := s.provision(n, HardState{Term: st.Term, Vote: ld.id}); err != nil {
 			return err
 		}
 	}
@@ -381,7 +386,7 @@ func (s *simulator) proposeConf(ld *simNode, cc ConfChange, st Status) error {
 				// The bug: the removed voter's disk is wiped while the joint
 				// configuration that still counts it is not even committed.
 				s.note(fmt.Sprintf("BUG wipeearly: wiping node %d as its removal is proposed", cc.Node))
-				if err := s.provision(s.nodes[cc.Node-1]); err != nil {
+				if err := s.provision(s.nodes[cc.Node-1], HardState{}); err != nil {
 					return err
 				}
 			}
@@ -425,8 +430,9 @@ func (s *simulator) transfer(ld *simNode, m *Membership) error {
 
 // provision readies node n to be added as a learner: a fresh id is created;
 // one that was a member before is wiped, crashed if running, and restarted
-// with empty storage and no membership, so it never rejoins with its old log.
-func (s *simulator) provision(n *simNode) error {
+// with empty storage and no membership, so it never rejoins with its old
+// log. Its disk starts with hard state hs.
+func (s *simulator) provision(n *simNode, hs HardState) error {
 	what := "CREATE"
 	if n.created {
 		what = "WIPE"
@@ -440,6 +446,7 @@ func (s *simulator) provision(n *simNode) error {
 	n.arm = crashNone
 	n.incarnation++
 	n.storage = NewMemoryStorage()
+	n.storage.SetHardState(hs)
 	n.snap = simSnap{}
 	n.applied, n.durableCommit, n.dirtyFrom = 0, 0, 1
 	n.created, n.joiner, n.retired = true, true, false
