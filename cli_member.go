@@ -113,5 +113,8 @@ func memberList(ctx context.Context, c *client.Client, p printer) error {
 			return err
 		}
 	}
+	if list.ChangeInProgress {
+		return p.emit(nil, "a membership change is in progress")
+	}
 	return nil
 }

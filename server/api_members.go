@@ -87,7 +87,11 @@ func (n *Node) listMembers(c echo.Context) error {
 			return err
 		}
 	}
-	return c.JSON(http.StatusOK, wire.MemberList{Members: n.memberEntries(d, st.Lead, prog), Index: uint64(d.index)})
+	return c.JSON(http.StatusOK, wire.MemberList{
+		Members:          n.memberEntries(d, st.Lead, prog),
+		Index:            uint64(d.index),
+		ChangeInProgress: st.ConfPending || d.membership.Joint(),
+	})
 }
 
 // memberParam returns the member name of the path.

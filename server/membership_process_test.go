@@ -101,7 +101,7 @@ func waitVoters(t *testing.T, cl *client.Client, want ...string) {
 				voters[m.Name] = true
 			}
 		}
-		if len(voters) != len(want) || len(list.Members) != len(want) {
+		if list.ChangeInProgress || len(voters) != len(want) || len(list.Members) != len(want) {
 			return false
 		}
 		for _, w := range want {

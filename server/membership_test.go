@@ -4,7 +4,9 @@
 // the member list shows roles, the leader and match indexes; leadership
 // moves to a named member and to any; members are removed; a learner that
 // cannot catch up is refused with change_in_progress; unknown members
-// answer not_found and malformed adds invalid_argument.
+// answer not_found and malformed adds invalid_argument; a joined member
+// restarts from its data dir, and a removed one rejoins with an empty data
+// dir at the leader's term.
 package server_test
 
 import (
@@ -51,13 +53,15 @@ func roles(t *testing.T, ctx context.Context, cl *client.Client) (map[string]str
 	return out, list
 }
 
-// waitRole waits until the member list shows name with role ("" : absent).
+// waitRole waits until the member list shows name with role ("" : absent)
+// and no change in progress.
 func waitRole(t *testing.T, ctx context.Context, cl *client.Client, name, role string) {
 	t.Helper()
 	var got map[string]string
 	err := servertest.WaitUntil(ctx, func() bool {
-		got, _ = roles(t, ctx, cl)
-		return got[name] == role
+		var list wire.MemberList
+		got, list = roles(t, ctx, cl)
+		return got[name] == role && !list.ChangeInProgress
 	})
 	if err != nil {
 		t.Fatalf("member %s: roles %v; want role %q", name, got, role)
@@ -199,6 +203,21 @@ func TestMembershipThroughTheAPI(t *testing.T) {
 		waitRole(t, ctx, cl, name, "")
 		if _, err := cl.CreateLease(ctx, 10*time.Second); err != nil {
 			t.Fatalf("CreateLease after removal = %v; want nil", err)
+		}
+	})
+	t.Run("removed member rejoins with an empty data dir", func(t *testing.T) {
+		c.Stop(j)
+		lead := waitLeader(t, ctx, c)
+		term := c.Node(lead).Status().Term
+		c.Rejoin(j, lead)
+		// Its hard state was set before Raft started: the leader's term, a
+		// vote for the leader; never term 0 with a vote to give.
+		if st := c.Node(j).Status(); st.Term < term {
+			t.Errorf("%s rejoined at term %d; want >= the leader's term %d", name, st.Term, term)
+		}
+		waitRole(t, ctx, cl, name, wire.RoleVoter)
+		if _, err := cl.RemoveMember(ctx, name); err != nil {
+			t.Fatalf("RemoveMember(%q) = %v; want nil", name, err)
 		}
 	})
 }

@@ -35,6 +35,10 @@ type MemberList struct {
 	Members []MemberEntry `json:"members"`
 	// Index is the log index of the membership listed (0: the initial one).
 	Index uint64 `json:"index"`
+	// ChangeInProgress: a membership change is not finished (its entry is
+	// not committed, or the joint configuration is not left); another
+	// change would be refused with change_in_progress.
+	ChangeInProgress bool `json:"change_in_progress"`
 }
 
 // MemberAdded is the answer of POST /v1/cluster/members: the member (a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -376,4 +377,25 @@ func (c *Cluster) Join(via int) int {
 	c.nodes = append(c.nodes, m)
 	c.start(i, clientLn, peerLn)
 	return i
+}
+
+// Rejoin starts the stopped slot i again with an empty data dir, joining
+// through the client URL of slot via: the member must have been removed
+// first, and comes back as a learner with its old name (and Raft id).
+func (c *Cluster) Rejoin(i, via int) {
+	c.tb.Helper()
+	m := c.nodes[i]
+	if c.Running(i) {
+		c.tb.Fatalf("Rejoin(%d): %s is running", i, m.Name)
+	}
+	if err := os.RemoveAll(m.DataDir); err != nil {
+		c.tb.Fatalf("Rejoin(%d): %v", i, err)
+	}
+	m.Config.Join = []string{c.URL(via)}
+	ctx, cancel := context.WithTimeout(context.Background(), server.JoinTimeout)
+	defer cancel()
+	if err := server.Join(ctx, m.Config, c.log.Named(m.Name)); err != nil {
+		c.tb.Fatalf("rejoin %s: %v", m.Name, err)
+	}
+	c.start(i, listen(c.tb, m.ClientAddr), listen(c.tb, m.PeerAddr))
 }
