@@ -22,7 +22,14 @@ func (r *Raft) tickElection() {
 		if r.promotable() {
 			r.timeoutCampaigns++
 			r.campaign(true)
+			return
 		}
+		// Silent for a whole election timeout: the leader's lease is over
+		// here too, though this node (a learner, or a voter promoted by an
+		// entry it lacks) may not campaign. Remembering the leader would
+		// restart the lease every timeout and keep this node ignoring the
+		// vote requests that a candidate may need from it.
+		r.lead = None
 	}
 }
 
@@ -300,7 +307,14 @@ func (r *Raft) ForgetLeader() {
 	}
 	r.logger.Info("forgetting the leader", zap.Uint64("term", uint64(r.term)), zap.Uint64("lead", uint64(r.lead)))
 	r.lead = None
+	r.leaderLost = true
+	r.campaignSoon()
+}
+
+// campaignSoon brings the next campaign forward to a short randomized delay
+// of [HeartbeatTicks, HeartbeatTicks+ElectionTicks/2) ticks, never later
+// than the one already due.
+func (r *Raft) campaignSoon() {
 	delay := r.heartbeatTicks + r.rand.IntN(max(1, r.electionTicks/2))
-	// Never later than the campaign already due: only bring it forward.
 	r.electionElapsed = max(r.electionElapsed, r.randomizedElectionTimeout-delay)
 }

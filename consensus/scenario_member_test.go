@@ -210,3 +210,37 @@ func TestScenarioSelfRemovedLeaderLosesLeadershipBeforeCNew(t *testing.T) {
 		}
 	}
 }
+
+// TestScenarioSilentLeaderLeaseEndsOnLearner replays the heart of what seed
+// 2475 of -sim.profile=members found: leader 1 appended the joint
+// configuration promoting learner 9 and lost its leadership before 9 had
+// the entry; 1 then needed 9's vote (a majority of {1,9}), and 9, still a
+// learner in its own eyes, never campaigns, so it never forgot leader 1: its
+// election timer restarted its lease every timeout and it ignored 1's
+// pre-votes as if leader 1 were still alive, forever. A node that has not
+// heard from its leader for a whole election timeout must forget it,
+// whether or not it may campaign.
+func TestScenarioSilentLeaderLeaseEndsOnLearner(t *testing.T) {
+	s := scriptSimPool(t, 1, 2)
+	s.electNode(t, 1)
+	if err := s.provision(s.nodes[1], HardState{}); err != nil {
+		t.Fatalf("provision(node 2) = %v; want nil", err)
+	}
+	s.confChange(t, 1, ConfChange{Op: ConfAddLearner, Node: 2})
+	if err := s.tickDeliver(1); err != nil {
+		t.Fatal(err)
+	}
+	learner := s.nodes[1].raft
+	if st := learner.Status(); st.Lead != 1 {
+		t.Fatalf("learner 2: Status().Lead = %d; want 1", st.Lead)
+	}
+	s.isolate(1, true)
+	for i := range 6 * simElectionTicks {
+		if err := s.tickDeliver(2); err != nil {
+			t.Fatalf("tick %d: %v", i, err)
+		}
+	}
+	if st := learner.Status(); st.Lead != None {
+		t.Fatalf("learner 2 after %d ticks without a word from leader 1: Status().Lead = %d; want %d", 6*simElectionTicks, st.Lead, None)
+	}
+}
