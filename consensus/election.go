@@ -307,14 +307,7 @@ func (r *Raft) ForgetLeader() {
 	}
 	r.logger.Info("forgetting the leader", zap.Uint64("term", uint64(r.term)), zap.Uint64("lead", uint64(r.lead)))
 	r.lead = None
-	r.leaderLost = true
-	r.campaignSoon()
-}
-
-// campaignSoon brings the next campaign forward to a short randomized delay
-// of [HeartbeatTicks, HeartbeatTicks+ElectionTicks/2) ticks, never later
-// than the one already due.
-func (r *Raft) campaignSoon() {
 	delay := r.heartbeatTicks + r.rand.IntN(max(1, r.electionTicks/2))
+	// Never later than the campaign already due: only bring it forward.
 	r.electionElapsed = max(r.electionElapsed, r.randomizedElectionTimeout-delay)
 }
