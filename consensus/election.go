@@ -22,6 +22,11 @@ func (r *Raft) tickElection() {
 		if r.promotable() {
 			r.timeoutCampaigns++
 			r.campaign(true)
+			if r.leaderLost && r.role != RoleLeader {
+				// The leader is known to be gone: a split or refused
+				// campaign is retried as soon as the first one was.
+				r.campaignSoon()
+			}
 			return
 		}
 		// Silent for a whole election timeout: the leader's lease is over
@@ -106,6 +111,9 @@ func (r *Raft) becomeFollower(term Term, lead NodeID) {
 	r.reset(term)
 	r.role = RoleFollower
 	r.lead = lead
+	if lead != None {
+		r.leaderLost = false
+	}
 	if from != RoleFollower {
 		r.logger.Info("became follower", zap.Uint64("term", uint64(term)),
 			zap.Uint64("lead", uint64(lead)), zap.Stringer("from_role", from))
@@ -141,6 +149,7 @@ func (r *Raft) becomeLeader() {
 	r.reset(r.term)
 	r.role = RoleLeader
 	r.lead = r.id
+	r.leaderLost = false
 	last := r.log.lastIndex()
 	r.prs = make(map[NodeID]*progress, len(r.members)+1)
 	for _, id := range r.membersAndSelf() {
@@ -307,7 +316,14 @@ func (r *Raft) ForgetLeader() {
 	}
 	r.logger.Info("forgetting the leader", zap.Uint64("term", uint64(r.term)), zap.Uint64("lead", uint64(r.lead)))
 	r.lead = None
+	r.leaderLost = true
+	r.campaignSoon()
+}
+
+// campaignSoon brings the next campaign forward to a short randomized delay
+// of [HeartbeatTicks, HeartbeatTicks+ElectionTicks/2) ticks, never later
+// than the one already due.
+func (r *Raft) campaignSoon() {
 	delay := r.heartbeatTicks + r.rand.IntN(max(1, r.electionTicks/2))
-	// Never later than the campaign already due: only bring it forward.
 	r.electionElapsed = max(r.electionElapsed, r.randomizedElectionTimeout-delay)
 }

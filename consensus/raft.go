@@ -153,6 +153,10 @@ type Raft struct {
 	// transferring); transferElapsed counts the ticks since it began.
 	leadTransferee  NodeID
 	transferElapsed int
+	// leaderLost is set by ForgetLeader and cleared when a leader is heard
+	// from again (or this node leads): until then every campaign that did
+	// not win is retried after the short delay, not a full timeout.
+	leaderLost bool
 	// timeoutCampaigns and transferCampaigns count campaigns by cause.
 	timeoutCampaigns, transferCampaigns uint64
 	// votes holds the (pre-)vote answers of the current campaign.
@@ -337,14 +341,17 @@ func (r *Raft) stepFollower(m Message) error {
 	case MsgApp:
 		r.electionElapsed = 0
 		r.lead = m.From
+		r.leaderLost = false
 		return r.handleAppend(m)
 	case MsgHeartbeat:
 		r.electionElapsed = 0
 		r.lead = m.From
+		r.leaderLost = false
 		r.handleHeartbeat(m)
 	case MsgSnap:
 		r.electionElapsed = 0
 		r.lead = m.From
+		r.leaderLost = false
 		return r.handleSnapshot(m)
 	case MsgReadIndexResp:
 		r.readStates = append(r.readStates, ReadState{Index: m.Index, RequestCtx: m.Context})

@@ -577,3 +577,37 @@ func TestForgetLeaderNeverPostpones(t *testing.T) {
 		}
 	}
 }
+
+// After ForgetLeader, a campaign that does not win is retried after the
+// short delay again, not after a full election timeout: a split vote
+// between followers that all saw the crash must not cost a whole timeout.
+func TestForgetLeaderRetriesFast(t *testing.T) {
+	nw := newCoreNet(t, 3)
+	nw.elect(1)
+	// Node 2 no longer hears the leader; node 3 does and refuses its
+	// pre-votes, so every campaign of node 2 fails.
+	nw.tap = func(m Message) bool { return m.From != 1 || m.To != 2 }
+	nw.nodes[2].ForgetLeader()
+	before := nw.nodes[2].Status().TimeoutCampaigns
+	for range 2 * coreElectionTicks {
+		nw.tick(1, 2, 3)
+	}
+	// Delays of [1, 1+ElectionTicks/2) ticks: at least 2*10/5 = 4 campaigns
+	// in two election timeouts; a full timeout each would allow at most 2.
+	if got := nw.nodes[2].Status().TimeoutCampaigns - before; got < 4 {
+		t.Fatalf("node 2 campaigned %d times in %d ticks after ForgetLeader; want >= 4", got, 2*coreElectionTicks)
+	}
+	if got := nw.leaders(); len(got) != 1 || got[0] != 1 {
+		t.Fatalf("leaders %v; want [1] (pre-vote keeps the live leader)", got)
+	}
+	// Hearing from a leader again ends the fast retries.
+	nw.tap = nil
+	nw.tick(1)
+	before = nw.nodes[2].Status().TimeoutCampaigns
+	for range 2 * coreElectionTicks {
+		nw.tick(1, 2, 3)
+	}
+	if got := nw.nodes[2].Status().TimeoutCampaigns - before; got != 0 {
+		t.Fatalf("node 2 campaigned %d times while hearing from the leader; want 0", got)
+	}
+}
