@@ -11,7 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/raftlock/raftlock/client"
+	"github.com/raftlock/raftlock/client/wire"
 	"github.com/raftlock/raftlock/consensus"
 	"github.com/raftlock/raftlock/consensus/boltstore"
 )
@@ -66,14 +66,11 @@ func join(ctx context.Context, cfg Config, st *boltstore.Store, log *zap.Logger)
 	}
 	// With access control on, adding a member needs admin: every node
 	// holds the bootstrap token.
-	c, err := client.New(client.Config{Endpoints: cfg.Join, Token: cfg.BootstrapToken})
-	if err != nil {
-		return fmt.Errorf("server: join %v: %w", cfg.Join, err)
-	}
-	defer c.Close()
+	jc := newJoinCaller(cfg.Join, cfg.BootstrapToken)
+	defer jc.close()
 	ctx, cancel := context.WithTimeout(ctx, JoinTimeout)
 	defer cancel()
-	added, err := c.AddMember(ctx, cfg.Name, cfg.AdvertisePeerURL, cfg.AdvertiseClientURL)
+	added, err := jc.addSelf(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("server: join %v as %s: %w", cfg.Join, cfg.Name, err)
 	}
@@ -165,23 +162,19 @@ func joinedMembers(rec joinRecord, peerScheme string) ([]Member, error) {
 // catches up; between two refusals the node waits up to
 // SelfPromoteRetryMax.
 func (n *Node) promoteSelf(ctx context.Context) {
-	endpoints := n.cfg.Join
-	c, err := client.New(client.Config{Endpoints: endpoints, Token: n.cfg.BootstrapToken})
-	if err != nil {
-		n.log.Warn("self promotion impossible", zap.Error(err))
-		return
-	}
-	defer c.Close()
+	jc := newJoinCaller(n.cfg.Join, n.cfg.BootstrapToken)
+	defer jc.close()
 	for ctx.Err() == nil {
 		if d := n.directory(); !d.isLearner(n.self.ID) && d.membership.IsVoter(n.self.ID) {
 			return
 		}
-		_, err := c.PromoteMember(ctx, n.self.Name, 0)
+		err := jc.promote(ctx, n.self.Name)
 		if err == nil {
 			n.log.Info("promoted to voter")
 			return
 		}
-		if !errors.Is(err, client.ErrChangeInProgress) && !errors.Is(err, client.ErrNoLeader) {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.detail.Code != wire.CodeChangeInProgress {
 			n.log.Warn("self promotion refused", zap.Error(err))
 		}
 		if sleepCtx(ctx, SelfPromoteRetryMax) != nil {

@@ -15,6 +15,13 @@ const (
 	TransferElectionTimeouts = 2
 	// JoinTimeout bounds `serve --join`'s request to add this node.
 	JoinTimeout = time.Minute
+	// JoinRequestTimeout bounds one attempt of a join request; the leader
+	// may hold a promotion up to PromoteWaitDefault.
+	JoinRequestTimeout = PromoteWaitDefault + 10*time.Second
+	// JoinRetryPause is the pause between two attempts of a join request.
+	JoinRetryPause = 200 * time.Millisecond
+	// JoinAnswerBytesMax bounds an answer to a join request.
+	JoinAnswerBytesMax = 1 << 20
 	// JoinFileBytesMax bounds the join file read at start.
 	JoinFileBytesMax = 64 << 10
 	// SelfPromoteRetryMax is how long a joined learner waits between two
