@@ -6,6 +6,8 @@
 #   scripts/cluster.sh status       pid, role, term, leader and indexes of each node
 #   scripts/cluster.sh kill N       SIGKILL node N (1..3): a crash
 #   scripts/cluster.sh restart N    stop node N if running (SIGTERM), then start it
+#   scripts/cluster.sh join N       start node N (4 or 5) with --join: a learner, then a voter
+#   scripts/cluster.sh remove N     remove member nN from the cluster, then stop it
 #
 # Nodes and ports (all on 127.0.0.1):
 #
@@ -13,6 +15,8 @@
 #   n1    7070               7071
 #   n2    7080               7081
 #   n3    7090               7091
+#   n4    7100               7101   (join 4)
+#   n5    7110               7111   (join 5)
 #
 # Data, logs (nN.log) and pid files (nN.pid) live in $RAFTLOCK_CLUSTER_DIR,
 # default raftlock-data/cluster under the repository (gitignored). The script
@@ -26,6 +30,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DIR="${RAFTLOCK_CLUSTER_DIR:-$ROOT/raftlock-data/cluster}"
 BIN="$DIR/raftlock"
 NODES=(1 2 3)
+ALL_NODES=(1 2 3 4 5)
 CLUSTER="n1=http://127.0.0.1:7071,n2=http://127.0.0.1:7081,n3=http://127.0.0.1:7091"
 WAIT_SECONDS=10
 
@@ -33,15 +38,24 @@ client_port() { echo $((7060 + 10 * $1)); }
 peer_port() { echo $((7061 + 10 * $1)); }
 
 usage() {
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
 check_node() {
   case "${1:-}" in
-    1 | 2 | 3) ;;
-    *) echo "cluster.sh: node must be 1, 2 or 3, got '${1:-}'" >&2; exit 2 ;;
+    1 | 2 | 3 | 4 | 5) ;;
+    *) echo "cluster.sh: node must be 1 to 5, got '${1:-}'" >&2; exit 2 ;;
   esac
+}
+
+# any_client prints the client URLs of the running nodes, comma-separated.
+any_client() {
+  local n out=""
+  for n in "${ALL_NODES[@]}"; do
+    [[ -n "$(pid_of "$n")" ]] && out+="${out:+,}http://127.0.0.1:$(client_port "$n")"
+  done
+  echo "$out"
 }
 
 # pid_of N prints node N's pid when its pid file names a live `raftlock serve`
@@ -63,8 +77,12 @@ build() {
   (cd "$ROOT" && go build -o "$BIN" .)
 }
 
+# start_node N [JOIN_URLS] starts node N in the initial cluster, or with
+# --join JOIN_URLS (nodes 4 and 5).
 start_node() {
-  local n="$1" pid
+  local n="$1" join="${2:-}" pid
+  local members=(--initial-cluster "$CLUSTER")
+  [[ -n "$join" ]] && members=(--join "$join" --advertise-peer-url "http://127.0.0.1:$(peer_port "$n")")
   pid="$(pid_of "$n")"
   if [[ -n "$pid" ]]; then
     echo "n$n already running (pid $pid)"
@@ -74,7 +92,7 @@ start_node() {
   # setsid: the node outlives this shell and does not get its terminal's SIGINT.
   setsid "$BIN" serve --id "n$n" --data-dir "$DIR/n$n" \
     --client-addr "127.0.0.1:$(client_port "$n")" --peer-addr "127.0.0.1:$(peer_port "$n")" \
-    --initial-cluster "$CLUSTER" >>"$DIR/n$n.log" 2>&1 </dev/null &
+    "${members[@]}" >>"$DIR/n$n.log" 2>&1 </dev/null &
   echo $! >"$DIR/n$n.pid"
   echo "n$n started (pid $!, client http://127.0.0.1:$(client_port "$n"), log $DIR/n$n.log)"
 }
@@ -120,8 +138,9 @@ cluster_json() {
 status() {
   local n pid js
   printf '%-4s %-8s %-14s %-6s %-7s %-8s %-8s\n' node pid role term leader commit applied
-  for n in "${NODES[@]}"; do
+  for n in "${ALL_NODES[@]}"; do
     pid="$(pid_of "$n")"
+    [[ $n -gt 3 && -z "$pid" ]] && continue
     js=""
     [[ -n "$pid" ]] && js="$(cluster_json "$n")"
     if [[ -n "$js" ]]; then
@@ -158,7 +177,22 @@ case "${1:-}" in
     status
     ;;
   stop)
-    for n in "${NODES[@]}"; do stop_node "$n"; done
+    for n in "${ALL_NODES[@]}"; do
+      [[ $n -le 3 || -n "$(pid_of "$n")" ]] && stop_node "$n"
+    done
+    ;;
+  join)
+    case "${2:-}" in 4 | 5) ;; *) echo "cluster.sh: join takes 4 or 5, got '${2:-}'" >&2; exit 2 ;; esac
+    [[ -x "$BIN" ]] || build
+    urls="$(any_client)"
+    [[ -n "$urls" ]] || { echo "cluster.sh: no node running to join" >&2; exit 1; }
+    start_node "$2" "$urls"
+    ;;
+  remove)
+    check_node "${2:-}"
+    [[ -x "$BIN" ]] || build
+    "$BIN" member remove "n$2" --endpoints "$(any_client)"
+    stop_node "$2"
     ;;
   status)
     status
@@ -171,7 +205,7 @@ case "${1:-}" in
     check_node "${2:-}"
     [[ -x "$BIN" ]] || build
     stop_node "$2"
-    start_node "$2"
+    if [[ $2 -gt 3 ]]; then start_node "$2" "$(any_client)"; else start_node "$2"; fi
     ;;
   *)
     usage

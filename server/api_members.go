@@ -74,6 +74,29 @@ func (n *Node) memberEntry(d *memberDir, m Member, lead consensus.NodeID, prog m
 	return e
 }
 
+// fillClientURLs completes the client URLs the directory lacks (the
+// members of --initial-cluster) with those the members tell on their peer
+// listeners, as GET /v1/cluster does.
+func (n *Node) fillClientURLs(ctx context.Context, d *memberDir, entries []wire.MemberEntry) {
+	var unknown []Member
+	for _, e := range entries {
+		if e.ClientURL == "" {
+			if m, ok := findMember(d.members, e.Name); ok {
+				unknown = append(unknown, m)
+			}
+		}
+	}
+	if len(unknown) == 0 {
+		return
+	}
+	urls := n.memberURLs.lookup(ctx, unknown, n.self.Name)
+	for i := range entries {
+		if entries[i].ClientURL == "" {
+			entries[i].ClientURL = urls[entries[i].Name]
+		}
+	}
+}
+
 // listMembers answers GET /v1/cluster/members.
 func (n *Node) listMembers(c echo.Context) error {
 	d, err := n.currentDir()
@@ -87,8 +110,10 @@ func (n *Node) listMembers(c echo.Context) error {
 			return err
 		}
 	}
+	entries := n.memberEntries(d, st.Lead, prog)
+	n.fillClientURLs(c.Request().Context(), d, entries)
 	return c.JSON(http.StatusOK, wire.MemberList{
-		Members:          n.memberEntries(d, st.Lead, prog),
+		Members:          entries,
 		Index:            uint64(d.index),
 		ChangeInProgress: st.ConfPending || d.membership.Joint(),
 	})

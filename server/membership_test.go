@@ -86,6 +86,9 @@ func TestMembershipThroughTheAPI(t *testing.T) {
 		if m.Match == nil {
 			t.Errorf("Members(): %s has no match index; want the leader's view", m.Name)
 		}
+		if m.ClientURL == "" {
+			t.Errorf("Members(): %s has no client url", m.Name)
+		}
 	}
 	if leaders != 1 {
 		t.Errorf("Members(): %d leaders; want 1", leaders)
