@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -56,8 +57,9 @@ type simSnap struct {
 	rng         *rand.Rand
 	// reports are MsgSnap outcomes to report after the current Ready.
 	reports []simSnapReport
-	// counts for the run's statistics.
-	snapshots, installs int
+	// counts for the run's statistics; confInstalls counts the installed
+	// snapshots whose membership is not the initial one.
+	snapshots, installs, confInstalls int
 	// testCorrupt makes this node install a snapshot whose last entry's
 	// data differs from what was committed: a bug the checkers must catch.
 	testCorrupt bool
@@ -253,6 +255,9 @@ func (s *simulator) installSnapshot(n *simNode, rd Ready) error {
 	sn.taken[meta.Index] = data
 	sn.meta, sn.base = meta, meta.Index
 	sn.installs++
+	if m := meta.Membership(); m.Joint() || len(m.Learners) > 0 || !slices.Equal(m.Voters, s.voters) {
+		sn.confInstalls++
+	}
 	s.trace.add(traceEvent{step: s.step, at: s.now, kind: traceApply, node: n.id,
 		a: uint64(meta.Index), detail: fmt.Sprintf("installed snapshot at %d (term %d)", meta.Index, meta.Term)})
 	return nil
@@ -278,9 +283,10 @@ func (n *simNode) reportSnapshots() {
 // TestSimulatorSnapshots proves the simulator exercises what this file adds:
 // over the CI seeds nodes take snapshots, compact, and install snapshots
 // sent by leaders (so InstallSnapshot runs under crashes, partitions and a
-// lossy network with every checker on), and every run stays safe and live.
+// lossy network with every checker on), some of them carrying a changed
+// membership to a node that joined, and every run stays safe and live.
 func TestSimulatorSnapshots(t *testing.T) {
-	var snapshots, installs int
+	var snapshots, installs, confInstalls int
 	for _, c := range simCases(t) {
 		s := newSimulator(c)
 		if err := s.runCatching(); err != nil {
@@ -289,11 +295,15 @@ func TestSimulatorSnapshots(t *testing.T) {
 		for _, n := range s.nodes {
 			snapshots += n.snap.snapshots
 			installs += n.snap.installs
+			confInstalls += n.snap.confInstalls
 		}
 	}
-	t.Logf("sim: %d snapshots taken, %d installed", snapshots, installs)
+	t.Logf("sim: %d snapshots taken, %d installed (%d with a changed membership)", snapshots, installs, confInstalls)
 	if snapshots == 0 || installs == 0 {
 		t.Fatalf("%d snapshots taken and %d installed over the seeds; want both above 0", snapshots, installs)
+	}
+	if *flagSimProf == "" && *flagSimSeed == 0 && *flagSimSeeds == 0 && confInstalls == 0 {
+		t.Fatalf("no installed snapshot carried a changed membership over the CI seeds; want some")
 	}
 }
 
