@@ -286,3 +286,39 @@ func metricValue(t *testing.T, url, series string) float64 {
 	t.Fatalf("%s/metrics has no %s", url, series)
 	return 0
 }
+
+// TestHandOff: HandOff on the leader (what SIGTERM calls) moves the
+// leadership by a transfer, not an election timeout, and the node refuses
+// new client requests with no_leader from then on.
+func TestHandOff(t *testing.T) {
+	ctx := testContext(t)
+	c := servertest.Start(t, 3, servertest.Options{Locks: true})
+	lead := waitLeader(t, ctx, c)
+	var timeouts uint64
+	for i := range c.Size() {
+		timeouts += c.Node(i).Status().TimeoutCampaigns
+	}
+	if err := c.Node(lead).HandOff(ctx); err != nil {
+		t.Fatalf("HandOff() = %v; want nil", err)
+	}
+	next := waitLeader(t, ctx, c)
+	if next == lead {
+		t.Fatalf("leader after HandOff = %s; want another", c.Member(next).Name)
+	}
+	var after, transfers uint64
+	for i := range c.Size() {
+		after += c.Node(i).Status().TimeoutCampaigns
+		transfers += c.Node(i).Status().TransferCampaigns
+	}
+	if after != timeouts || transfers == 0 {
+		t.Errorf("campaigns by timeout %d -> %d, by transfer %d; want no new timeout campaign, a transfer", timeouts, after, transfers)
+	}
+	resp, err := http.Post(c.URL(lead)+server.PathLeases, "application/json", strings.NewReader(`{"ttl":"10s"}`))
+	if err != nil {
+		t.Fatalf("POST %s on the draining node = %v", server.PathLeases, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("POST %s on the draining node = %d; want 503", server.PathLeases, resp.StatusCode)
+	}
+}
