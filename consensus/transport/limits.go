@@ -60,6 +60,9 @@ const (
 	// ProbeTimeout bounds the connection attempt that checks whether a peer
 	// whose connection broke is gone (refused) or merely closed it.
 	ProbeTimeout = 500 * time.Millisecond
+	// ProbeSettle is how long a probe connection that was accepted is
+	// watched for the reset of a process that is going away.
+	ProbeSettle = 100 * time.Millisecond
 	// PingInterval is how long a connection to a peer may stay silent before
 	// the client pings it.
 	PingInterval = 5 * time.Second

@@ -1,8 +1,12 @@
 package transport
 
 import (
+	"context"
+	"errors"
+	"io"
 	"net"
 	"net/url"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -38,17 +42,32 @@ func (t *Transport) connBroken(addr string) {
 	go func() {
 		defer t.probes.Done()
 		defer t.probing.Delete(addr)
-		d := net.Dialer{Timeout: ProbeTimeout}
-		conn, err := d.DialContext(t.ctx, "tcp", addr)
-		if err == nil {
-			conn.Close() // only the dial mattered
-			return
-		}
-		if connectionDown(err) {
+		if gone(t.ctx, addr) {
 			t.log.Info("peer connection broke and reconnecting is refused", zap.Uint64("peer", uint64(id)), zap.String("addr", addr))
 			t.opts.PeerDown(id)
 		}
 	}()
+}
+
+// gone reports whether the process listening at addr is gone: a new
+// connection is refused, or accepted and then reset or closed within
+// ProbeSettle without a byte (a dying process's kernel may still accept on a
+// listening socket it has not closed yet, and resets that connection when it
+// does). A live peer's HTTP/2 server waits for the client's preface and
+// neither writes nor closes.
+func gone(ctx context.Context, addr string) bool {
+	d := net.Dialer{Timeout: ProbeTimeout}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return connectionDown(err)
+	}
+	defer conn.Close() // only the probe mattered
+	if err := conn.SetReadDeadline(time.Now().Add(ProbeSettle)); err != nil {
+		return false
+	}
+	var b [1]byte
+	_, err = conn.Read(b[:])
+	return err != nil && (connectionDown(err) || errors.Is(err, io.EOF))
 }
 
 // peerAt returns the peer whose endpoint is at addr (host:port), or None.

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"testing"
@@ -55,5 +56,55 @@ func TestDeadPeerIsReportedDownWithoutSending(t *testing.T) {
 			_ = srv.Close()
 			<-done
 		})
+	}
+}
+
+func TestGoneProbe(t *testing.T) {
+	ctx := context.Background()
+	refused, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusedAddr := refused.Addr().String()
+	refused.Close()
+	cases := []struct {
+		name   string
+		accept func(c *net.TCPConn) // what the listener does with a connection
+		want   bool
+	}{
+		{"accepted and held (a live server)", func(c *net.TCPConn) {}, false},
+		{"accepted then reset (a dying process)", func(c *net.TCPConn) {
+			if err := c.SetLinger(0); err != nil {
+				t.Errorf("SetLinger(0): %v", err)
+			}
+			c.Close()
+		}, true},
+		{"accepted then closed", func(c *net.TCPConn) { c.Close() }, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			held := make(chan net.Conn, 1)
+			// Exits after one accept (or when ln is closed).
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				tc.accept(c.(*net.TCPConn))
+				held <- c
+			}()
+			if got := gone(ctx, ln.Addr().String()); got != tc.want {
+				t.Fatalf("gone = %v; want %v", got, tc.want)
+			}
+			(<-held).Close()
+		})
+	}
+	if !gone(ctx, refusedAddr) {
+		t.Fatalf("gone(refused port) = false; want true")
 	}
 }
