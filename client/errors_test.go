@@ -41,7 +41,7 @@ func TestErrorIs(t *testing.T) {
 
 func TestSentinelsCoverEveryCode(t *testing.T) {
 	sentinels := []*Error{ErrInvalidArgument, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrLockHeld, ErrNotHolder,
-		ErrStaleToken, ErrNotLeader, ErrTooLarge, ErrTooManyRequests, ErrInternal, ErrNoLeader, ErrTimeout}
+		ErrStaleToken, ErrNotLeader, ErrChangeInProgress, ErrTooLarge, ErrTooManyRequests, ErrInternal, ErrNoLeader, ErrTimeout}
 	have := map[string]bool{}
 	for _, s := range sentinels {
 		have[s.Code] = true
