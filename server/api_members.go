@@ -32,14 +32,14 @@ var ErrLearnerBehind = errors.New("learner is still catching up")
 // membership it has applied.
 func (n *Node) registerMembers(e *echo.Echo) {
 	lead := n.leaderRoute
-	// Access control: the admin capability check of the ACL belongs in
-	// this one chain, which every membership route uses.
-	admin := []echo.MiddlewareFunc{limitBody, lead}
+	// Access control: acl.go's route table requires the admin capability
+	// for every change here, and read for the list.
+	change := []echo.MiddlewareFunc{limitBody, lead}
 	e.GET(PathClusterMembers, n.listMembers, lead)
-	e.POST(PathClusterMembers, n.addMember, admin...)
-	e.DELETE(PathClusterMember, n.removeMember, admin...)
-	e.POST(PathClusterMemberPromote, n.promoteMember, admin...)
-	e.POST(PathTransferLeadership, n.transferLeadership, admin...)
+	e.POST(PathClusterMembers, n.addMember, change...)
+	e.DELETE(PathClusterMember, n.removeMember, change...)
+	e.POST(PathClusterMemberPromote, n.promoteMember, change...)
+	e.POST(PathTransferLeadership, n.transferLeadership, change...)
 }
 
 // currentDir is the directory of the membership the driver has applied,
