@@ -45,6 +45,22 @@ func scanBatch(b []byte) error {
 	return nil
 }
 
+// scanMessage checks the bytes of one message (the MsgSnap that opens a
+// snapshot stream) as scanBatch checks a batch: one map, nesting at most
+// DecodeDepthMax deep, every declared length within the bytes present, and
+// nothing after it. Without it a few bytes declaring a map of a billion
+// pairs under an unknown key make the decoder provision that map at once.
+func scanMessage(b []byte) error {
+	s := scanner{b: b}
+	if _, err := s.message(0); err != nil {
+		return err
+	}
+	if s.off != len(b) {
+		return fmt.Errorf("%w: %d bytes after the message", ErrMalformed, len(b)-s.off)
+	}
+	return nil
+}
+
 // scanner reads msgpack headers from b.
 type scanner struct {
 	b []byte

@@ -205,6 +205,9 @@ func (t *Transport) readSnapshotMessage(from consensus.NodeID, r *http.Request) 
 	if _, err := io.ReadFull(r.Body, buf); err != nil {
 		return m, 0, fmt.Errorf("%w: snapshot message: %w", ErrMalformed, err)
 	}
+	if err := scanMessage(buf); err != nil {
+		return m, 0, fmt.Errorf("snapshot message: %w", err)
+	}
 	if err := codec.NewDecoderBytes(buf, t.handle).Decode(&m); err != nil {
 		return m, 0, fmt.Errorf("%w: snapshot message: %w", ErrMalformed, err)
 	}
