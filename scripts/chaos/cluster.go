@@ -32,6 +32,9 @@ type node struct {
 	paused     bool
 	expectExit bool
 	starts     int
+	// joined: the node lost its data once and came back with --join; it
+	// keeps passing --join (which does nothing once it is a member).
+	joined bool
 }
 
 // clientURL is the node's HTTP API.
@@ -126,6 +129,9 @@ func (c *cluster) start(i int) error {
 		"--heartbeat-interval", HeartbeatInterval.String(),
 		"--election-timeout", ElectionTimeout.String(),
 		"--log-level", "info"}, c.extra...)
+	if nd.joined {
+		args = append(args, "--join", c.joinURLs(i))
+	}
 	cmd := exec.Command(c.bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")} // no stray RAFTLOCK_* from the caller
@@ -266,4 +272,29 @@ func (c *cluster) closeLinks() {
 			}
 		}
 	}
+}
+
+// joinURLs is the --join of node i: the client URLs of every other node.
+func (c *cluster) joinURLs(i int) string {
+	var urls []string
+	for j, nd := range c.nodes {
+		if j != i {
+			urls = append(urls, nd.clientURL())
+		}
+	}
+	return strings.Join(urls, ",")
+}
+
+// wipe deletes node i's data dir (it must not run) and makes its next
+// start a join.
+func (c *cluster) wipe(i int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	nd := c.nodes[i]
+	assertf(nd.cmd == nil, "wipe %s: still running", nd.name)
+	if err := os.RemoveAll(nd.dataDir); err != nil {
+		return fmt.Errorf("wipe %s: %w", nd.name, err)
+	}
+	nd.joined = true
+	return nil
 }

@@ -42,13 +42,12 @@
 // is, is resolved when the fault fires. Fault kinds: SIGKILL and restart
 // (leader favoured), SIGSTOP/SIGCONT pauses, a leader paused for longer than
 // the lease ttl, majority/minority partitions, an isolated leader, a bridge
-// (two sides that only one node connects), flapping partitions, and slow
-// links.
-//
-// Out of scope: a node restarted with its data dir lost. Without membership
-// changes a node that forgot its vote and log can vote twice in a term and
-// break Election Safety by design; it needs a remove/re-add, which has not
-// landed. The harness never injects it.
+// (two sides that only one node connects), flapping partitions, slow
+// links, and a node that loses its data dir (wipe.go): it is killed, its
+// data deleted, removed from the membership through the others, and started
+// again empty with --join, to come back as a learner that promotes itself.
+// A node must never come back empty under its old identity without the
+// removal: having forgotten its vote, it could vote twice in a term.
 //
 // # Process hygiene
 //

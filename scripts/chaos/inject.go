@@ -98,6 +98,8 @@ func (in *injector) inject(ctx context.Context, f fault) error {
 	switch f.Kind {
 	case faultKill, faultPause, faultLongPause:
 		err = in.process(ctx, f, rng, &ev)
+	case faultWipe:
+		err = in.wipe(ctx, f, rng, &ev)
 	case faultPartition, faultFlap:
 		minority, majority := sides(rng, len(in.c.nodes))
 		ev.Nodes, ev.Detail = in.names(minority), "minority "+in.join(minority)+" | majority "+in.join(majority)

@@ -31,6 +31,11 @@ const (
 	// StopTimeout bounds the wait for a node to exit after SIGTERM; past it
 	// the node gets SIGKILL.
 	StopTimeout = 10 * time.Second
+	// WipeRemoveTimeout bounds removing a node that lost its data from the
+	// membership; WipeRejoinTimeout bounds its return to voter after it
+	// restarted empty with --join (it catches up first).
+	WipeRemoveTimeout = 60 * time.Second
+	WipeRejoinTimeout = 60 * time.Second
 	// StatusTimeout bounds one GET /v1/cluster of the monitor and of leader
 	// lookups (a paused node never answers).
 	StatusTimeout = 500 * time.Millisecond

@@ -29,6 +29,10 @@ const (
 	faultFlap
 	// faultSlow: every link to and from a node delayed by Delay.
 	faultSlow
+	// faultWipe: SIGKILL a node, lose its data dir, remove it from the
+	// membership, and after Length start it again empty with --join: it
+	// comes back as a learner and promotes itself once caught up.
+	faultWipe
 	faultKinds // the number of kinds
 )
 
@@ -36,6 +40,7 @@ const (
 var faultWeights = [faultKinds]int{
 	faultKill: 20, faultPause: 12, faultLongPause: 8, faultPartition: 15,
 	faultIsolateLeader: 12, faultBridge: 10, faultFlap: 10, faultSlow: 13,
+	faultWipe: 6,
 }
 
 // String returns the kind's name as reports show it.
@@ -55,6 +60,8 @@ func (k faultKind) String() string {
 		return "bridge"
 	case faultFlap:
 		return "flap"
+	case faultWipe:
+		return "wipe"
 	case faultSlow:
 		return "slow"
 	}
@@ -94,6 +101,8 @@ func schedule(seed uint64, duration time.Duration) []fault {
 		switch f.Kind {
 		case faultKill:
 			f.Leader = rng.IntN(10) < 6
+		case faultWipe:
+			f.Leader = rng.IntN(3) == 0
 		case faultPause:
 			f.Leader = rng.IntN(2) == 0
 		case faultLongPause:
