@@ -22,6 +22,12 @@ func newMsgpackHandle() *codec.MsgpackHandle {
 	h.WriteExt = true
 	h.MaxDepth = decodeDepthMax
 	h.MaxInitLen = decodeInitLenMax
+	// A key the struct lacks is refused rather than skipped: skipping decodes
+	// its value into an interface, and a map there is provisioned at its
+	// declared size up to MaxInitLen pairs (a 12-byte value cost seconds and
+	// hundreds of MB). Every value in the file is written by this package
+	// with known keys only, so an unknown one is corruption.
+	h.ErrorIfNoField = true
 	return h
 }
 
