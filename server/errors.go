@@ -71,7 +71,7 @@ func errorTable() []errorRule {
 		{[]error{ErrTooLarge, locks.ErrTooLarge}, http.StatusRequestEntityTooLarge, wire.CodeTooLarge},
 		{[]error{ErrTooManyRequests, consensus.ErrProposalDropped}, http.StatusTooManyRequests, wire.CodeTooManyRequests},
 		{[]error{consensus.ErrNoLeader, ErrNotReady, consensus.ErrNotLeader, driver.ErrProposalLost,
-			driver.ErrLeaderChanged, driver.ErrStopped}, http.StatusServiceUnavailable, wire.CodeNoLeader},
+			driver.ErrLeaderChanged, driver.ErrStopped, driver.ErrRemoved}, http.StatusServiceUnavailable, wire.CodeNoLeader},
 		{[]error{context.DeadlineExceeded, context.Canceled, driver.ErrTransferFailed}, http.StatusGatewayTimeout, wire.CodeTimeout},
 		{nil, http.StatusInternalServerError, wire.CodeInternal},
 	}

@@ -15,6 +15,12 @@ import (
 // this node lost the leadership to another node than the target.
 var ErrTransferFailed = errors.New("driver: leadership transfer failed")
 
+// ErrRemoved is returned to the proposals a node had made when it applies a
+// membership that no longer lists it: they may or may not have committed,
+// and this node will not apply any entry after its removal to tell. A retry
+// on a member, with the same request id, is safe.
+var ErrRemoved = errors.New("driver: this node was removed from the membership")
+
 // AppliedMembership is the membership the node has applied: the newest
 // membership entry at or below the applied index (or the snapshot's, or the
 // initial voters).
@@ -65,6 +71,16 @@ func (n *Node) Membership() AppliedMembership {
 func (n *Node) setMembership(m consensus.Membership, index consensus.Index) {
 	n.membership.Store(&AppliedMembership{Membership: m.Clone(), Index: index})
 	n.log.Info("membership applied", zap.Uint64("index", uint64(index)), zap.Stringer("membership", m))
+	if len(m.Voters) > 0 && !m.IsMember(n.cfg.ID) {
+		// Removed: the leader no longer replicates to this node, so no
+		// entry after this one will resolve what it proposed.
+		for idx, p := range n.pending {
+			if idx > index {
+				delete(n.pending, idx)
+				p.fut.resolve(nil, fmt.Errorf("proposal at %d: %w", idx, ErrRemoved))
+			}
+		}
+	}
 	if n.cfg.OnMembership != nil {
 		n.cfg.OnMembership(index, m)
 	}

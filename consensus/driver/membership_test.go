@@ -128,3 +128,43 @@ func TestTransferLeadershipThroughTheDriver(t *testing.T) {
 		t.Fatalf("Propose after a failed transfer = %v; want nil", err)
 	}
 }
+
+// A leader that removes itself answers every proposal it holds: those its
+// removal left unresolvable fail with ErrRemoved instead of hanging.
+func TestRemovedLeaderAnswersItsProposals(t *testing.T) {
+	c := newCluster(t, 3)
+	lead := c.waitLeader(t, consensus.None)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	const proposers = 16
+	stop := make(chan struct{})
+	errs := make(chan error, proposers)
+	for i := range proposers {
+		// Proposes until stop is closed; ends once its last proposal is
+		// answered (or ctx ends).
+		go func() {
+			for {
+				select {
+				case <-stop:
+					errs <- nil
+					return
+				default:
+				}
+				_, err := c.nodes[lead].Propose(ctx, []byte{byte(i)})
+				if err != nil && !errors.Is(err, ErrRemoved) && !errors.Is(err, consensus.ErrNotLeader) && !errors.Is(err, consensus.ErrProposalDropped) {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	if _, err := c.nodes[lead].ProposeConfChange(ctx, consensus.ConfChange{Op: consensus.ConfRemove, Node: lead}); err != nil {
+		t.Fatalf("removing leader %d = %v; want nil", lead, err)
+	}
+	close(stop)
+	for range proposers {
+		if err := <-errs; err != nil {
+			t.Fatalf("Propose on the removed leader = %v; want nil, ErrRemoved, ErrNotLeader or ErrProposalDropped (a context error: it never got an answer)", err)
+		}
+	}
+}
