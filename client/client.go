@@ -170,6 +170,13 @@ func (c *Client) pick() string {
 	return c.endpoints[c.cur]
 }
 
+// endpointCount is how many endpoints the Client knows.
+func (c *Client) endpointCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.endpoints)
+}
+
 // failed moves the preference off ep (if it is still the preferred one) to
 // the next endpoint, so a dead node is not asked first again.
 func (c *Client) failed(ep string) {

@@ -105,10 +105,16 @@ func TestClusterSessionLoss(t *testing.T) {
 		info, err := cb.Lock(ctx, name)
 		return err == nil && info.Waiters == 1
 	})
+	// The watch starts before the blackhole, so it has seen the lease
+	// alive (and the server's earliest expiry) however slow the machine.
+	watch := watchLease(ctx, cb, sa.Lease())
+	waitUntil(t, ctx, "the lease watch's first answer", func() bool {
+		notBefore, _, _ := watch.result()
+		return !notBefore.IsZero()
+	})
 	for _, p := range proxies {
 		p.Blackhole()
 	}
-	watch := watchLease(ctx, cb, sa.Lease())
 	waitClosed(t, sa.Done(), 2*clusterTTL, "session A's Done after the blackhole")
 	doneAt := time.Now()
 	g := recv(t, granted, 2*clusterTTL, "B's Lock after A's lease expired")

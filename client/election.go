@@ -205,7 +205,7 @@ func (e *Election) observe(ctx context.Context, ch chan<- LeaderInfo) {
 			return
 		}
 		failures++
-		d := c.retry.delay(failures, err)
+		d := c.retry.delay(failures, err, false)
 		c.log.Debug("observe reconnect", zap.String("election", e.name), zap.Duration("delay", d), zap.Error(err))
 		if sleepCtx(ctx, d) != nil {
 			return

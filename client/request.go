@@ -85,9 +85,15 @@ func (c *Client) send(ctx context.Context, rq *request) (*http.Response, func(),
 		key = newRequestID()
 	}
 	var last error
+	// unavailable counts the answers in a row that were no_leader: while
+	// other endpoints may not have said so yet, the next attempt goes to
+	// one of them at once; the server's Retry-After applies once every
+	// endpoint was tried (a node that drains for a restart, or that lost
+	// its leader, should not make the caller wait a whole second).
+	unavailable := 0
 	for n := 0; n < AttemptsMax; n++ {
 		if n > 0 {
-			d := c.retry.delay(n, last)
+			d := c.retry.delay(n, last, unavailable < c.endpointCount())
 			c.log.Debug("retry", zap.String("method", rq.method), zap.String("path", rq.path),
 				zap.Int("attempt", n+1), zap.Duration("delay", d), zap.String("request_id", key), zap.Error(last))
 			if err := sleepCtx(ctx, d); err != nil {
@@ -107,6 +113,11 @@ func (c *Client) send(ctx context.Context, rq *request) (*http.Response, func(),
 		}
 		c.failed(ep)
 		last = err
+		if e := (*Error)(nil); errors.As(err, &e) && e.Status == http.StatusServiceUnavailable {
+			unavailable++
+		} else {
+			unavailable = 0
+		}
 	}
 	return nil, nil, fmt.Errorf("client: %s %s: gave up after %d attempts: %w", rq.method, rq.path, AttemptsMax, last)
 }

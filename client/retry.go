@@ -42,16 +42,17 @@ func (p *retryPolicy) backoff(n int) time.Duration {
 }
 
 // delay is how long to wait before retry n after err: the backoff with
-// jitter drawn from [d/2, d], and at least the server's Retry-After (capped
-// at afterMax) plus a jitter of up to half the backoff.
-func (p *retryPolicy) delay(n int, err error) time.Duration {
+// jitter drawn from [d/2, d], and, unless skipUnavailable and err is a 503,
+// at least the server's Retry-After (capped at afterMax) plus a jitter of
+// up to half the backoff. A 429's Retry-After always applies.
+func (p *retryPolicy) delay(n int, err error, skipUnavailable bool) time.Duration {
 	d := p.backoff(n)
 	p.mu.Lock()
 	j := time.Duration(p.rng.Int64N(int64(d/2) + 1))
 	p.mu.Unlock()
 	wait := d/2 + j
 	var e *Error
-	if errors.As(err, &e) && e.RetryAfter > 0 {
+	if errors.As(err, &e) && e.RetryAfter > 0 && !(skipUnavailable && e.Status == http.StatusServiceUnavailable) {
 		wait = max(wait, min(e.RetryAfter, p.afterMax)+j)
 	}
 	return wait

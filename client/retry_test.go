@@ -279,21 +279,24 @@ func TestBackoff(t *testing.T) {
 		name    string
 		n       int
 		err     error
+		skip    bool
 		lo, hi  time.Duration
 		backoff time.Duration
 	}{
-		{"first retry", 1, nil, BackoffMin / 2, BackoffMin, BackoffMin},
-		{"doubles", 3, nil, 2 * BackoffMin, 4 * BackoffMin, 4 * BackoffMin},
-		{"capped", 30, nil, BackoffMax / 2, BackoffMax, BackoffMax},
-		{"retry-after is a floor", 1, &Error{Code: wire.CodeNoLeader, RetryAfter: time.Second}, time.Second, time.Second + BackoffMin/2, BackoffMin},
-		{"retry-after capped", 1, &Error{Code: wire.CodeNoLeader, RetryAfter: time.Hour}, RetryAfterMax, RetryAfterMax + BackoffMin/2, BackoffMin},
+		{"first retry", 1, nil, false, BackoffMin / 2, BackoffMin, BackoffMin},
+		{"doubles", 3, nil, false, 2 * BackoffMin, 4 * BackoffMin, 4 * BackoffMin},
+		{"capped", 30, nil, false, BackoffMax / 2, BackoffMax, BackoffMax},
+		{"retry-after is a floor", 1, &Error{Code: wire.CodeNoLeader, RetryAfter: time.Second}, false, time.Second, time.Second + BackoffMin/2, BackoffMin},
+		{"retry-after capped", 1, &Error{Code: wire.CodeNoLeader, RetryAfter: time.Hour}, false, RetryAfterMax, RetryAfterMax + BackoffMin/2, BackoffMin},
+		{"503 retry-after skipped for another endpoint", 1, &Error{Status: 503, Code: wire.CodeNoLeader, RetryAfter: time.Second}, true, BackoffMin / 2, BackoffMin, BackoffMin},
+		{"429 retry-after never skipped", 1, &Error{Status: 429, Code: wire.CodeTooManyRequests, RetryAfter: time.Second}, true, time.Second, time.Second + BackoffMin/2, BackoffMin},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := p.backoff(tc.n); got != tc.backoff {
 				t.Errorf("backoff(%d) = %v; want %v", tc.n, got, tc.backoff)
 			}
 			for i := 0; i < 100; i++ {
-				if d := p.delay(tc.n, tc.err); d < tc.lo || d > tc.hi {
+				if d := p.delay(tc.n, tc.err, tc.skip); d < tc.lo || d > tc.hi {
 					t.Fatalf("delay(%d, %v) = %v; want in [%v, %v]", tc.n, tc.err, d, tc.lo, tc.hi)
 				}
 			}

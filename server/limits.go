@@ -57,7 +57,7 @@ const (
 	// needs the leader waits for one to be known before it is answered
 	// no_leader: an election usually ends well within it, and the request
 	// then goes through instead of making its client wait a Retry-After.
-	LeaderWaitElections = 2
+	LeaderWaitElections = 1
 	// ForwardAttemptsMax bounds how often one request is forwarded when the
 	// leader it was sent to refuses connections (its process died).
 	ForwardAttemptsMax = 3
