@@ -2,10 +2,13 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -154,7 +157,27 @@ func (n *Node) newMember(req wire.MemberRequest) (Member, error) {
 			return Member{}, invalidArgf("%v", err)
 		}
 	}
-	return Member{Name: req.Name, ID: NodeIDOf(req.Name), PeerURL: req.PeerURL, ClientURL: req.ClientURL}, nil
+	return Member{Name: req.Name, PeerURL: req.PeerURL, ClientURL: req.ClientURL}, nil
+}
+
+// freshNodeID draws the raft id of a member being added: random, so a name
+// removed and added again (a node that lost its data dir) comes back as
+// another Raft node. Under its old id it would be unsafe even empty: a node
+// that lags behind still uses a membership that lists the old id as a
+// voter, and the empty node, having forgotten its votes and log, could give
+// that stale node the majority it needs (two leaders in one term; the
+// simulator's -sim.bug=reuseid finds it). NodeIDOf(name) stays the id of
+// the members of --initial-cluster.
+func freshNodeID(d *memberDir) consensus.NodeID {
+	for {
+		var b [8]byte
+		_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error
+		id := consensus.NodeID(binary.BigEndian.Uint64(b[:]))
+		if id == consensus.None || d.membership.IsMember(id) || slices.ContainsFunc(d.members, func(m Member) bool { return m.ID == id }) {
+			continue
+		}
+		return id
+	}
 }
 
 // addMember answers POST /v1/cluster/members: the node joins as a learner.
@@ -179,13 +202,12 @@ func (n *Node) addMember(c echo.Context) error {
 			return n.answerAdded(c, d, x)
 		case x.Name == m.Name:
 			return invalidArgf("member %s is already in the cluster with peer url %s", x.Name, x.PeerURL)
-		case x.ID == m.ID:
-			return invalidArgf("member %s has the raft id of member %s", m.Name, x.Name)
 		}
 	}
 	if len(d.members) >= MembersMax {
 		return invalidArgf("the cluster has %d members, max %d", len(d.members), MembersMax)
 	}
+	m.ID = freshNodeID(d)
 	dirCtx, err := encodeDirectory(d.withMember(m))
 	if err != nil {
 		return err

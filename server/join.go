@@ -74,13 +74,11 @@ func join(ctx context.Context, cfg Config, st *boltstore.Store, log *zap.Logger)
 	if err != nil {
 		return fmt.Errorf("server: join %v as %s: %w", cfg.Join, cfg.Name, err)
 	}
-	// The node's id is NodeIDOf(name): a member removed and added again
-	// with an empty data dir gets its old id back, and may have voted in a
-	// term of the running cluster under its old life. Starting at term 0
-	// it could vote again in that term, for another candidate: two leaders
-	// in one term. So it starts at the leader's current term having voted
-	// for that leader, who already won the term: its vote changes no
-	// outcome, and every older term is closed to it.
+	// The leader gave this node a fresh raft id (freshNodeID), so nothing
+	// it voted under another life counts here. It still starts at the
+	// leader's current term having voted for that leader, who already won
+	// the term: every older term is closed to it, and its vote changes no
+	// outcome.
 	hs := consensus.HardState{Term: consensus.Term(added.Term), Vote: consensus.NodeID(added.LeaderID)}
 	if err := st.Save(hs, nil); err != nil {
 		return fmt.Errorf("server: join: save hard state: %w", err)

@@ -71,16 +71,21 @@ func decodeDirectory(b []byte, peerScheme string) ([]Member, error) {
 	}
 	out := make([]Member, 0, len(dc.Members))
 	seen := make(map[string]bool, len(dc.Members))
+	seenID := make(map[consensus.NodeID]string, len(dc.Members))
 	for _, e := range dc.Members {
 		if seen[e.Name] {
 			return nil, fmt.Errorf("server: member directory: %s is listed twice", e.Name)
 		}
 		seen[e.Name] = true
+		if e.ID == consensus.None {
+			return nil, fmt.Errorf("server: member directory: %s has no raft id", e.Name)
+		}
+		if other, dup := seenID[e.ID]; dup {
+			return nil, fmt.Errorf("server: member directory: %s and %s have the same raft id %x", other, e.Name, uint64(e.ID))
+		}
+		seenID[e.ID] = e.Name
 		if err := validateName("member", e.Name); err != nil {
 			return nil, fmt.Errorf("server: member directory: %w", err)
-		}
-		if e.ID != NodeIDOf(e.Name) {
-			return nil, fmt.Errorf("server: member directory: %s has id %x, want %x", e.Name, uint64(e.ID), uint64(NodeIDOf(e.Name)))
 		}
 		if err := validateURL("peer-url", e.PeerURL, peerScheme); err != nil {
 			return nil, fmt.Errorf("server: member directory: %s: %w", e.Name, err)

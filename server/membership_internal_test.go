@@ -45,7 +45,8 @@ func TestDecodeDirectoryRefuses(t *testing.T) {
 	}{
 		{"not json", `{`, "member directory"},
 		{"bad name", fmt.Sprintf(`{"members":[{"id":%d,"name":"a b","peer_url":"http://a:1"}]}`, uint64(NodeIDOf("a b"))), "member"},
-		{"wrong id", `{"members":[{"id":7,"name":"n1","peer_url":"http://a:1"}]}`, "has id 7"},
+		{"no id", `{"members":[{"id":0,"name":"n1","peer_url":"http://a:1"}]}`, "has no raft id"},
+		{"one id twice", `{"members":[{"id":7,"name":"n1","peer_url":"http://a:1"},{"id":7,"name":"n2","peer_url":"http://a:2"}]}`, "same raft id"},
 		{"wrong scheme", fmt.Sprintf(`{"members":[{"id":%d,"name":"n1","peer_url":"https://a:1"}]}`, uint64(NodeIDOf("n1"))), "scheme"},
 		{"no port", fmt.Sprintf(`{"members":[{"id":%d,"name":"n1","peer_url":"http://a"}]}`, uint64(NodeIDOf("n1"))), "host:port"},
 		{"too many", many, fmt.Sprintf("max %d", MembersMax)},
@@ -118,4 +119,19 @@ func FuzzDecodeDirectory(f *testing.F) {
 			t.Fatalf("round trip of %v = %v, %v", got, again, err)
 		}
 	})
+}
+
+func TestFreshNodeIDAvoidsMembers(t *testing.T) {
+	d := &memberDir{
+		members:    []Member{{Name: "n1", ID: NodeIDOf("n1")}, {Name: "n2", ID: NodeIDOf("n2")}},
+		membership: consensus.Membership{Voters: []consensus.NodeID{NodeIDOf("n1"), NodeIDOf("n2")}},
+	}
+	seen := map[consensus.NodeID]bool{}
+	for range 1000 {
+		id := freshNodeID(d)
+		if id == consensus.None || d.membership.IsMember(id) || seen[id] {
+			t.Fatalf("freshNodeID = %x; want a new id that no member has", uint64(id))
+		}
+		seen[id] = true
+	}
 }
