@@ -164,6 +164,22 @@ func (n *Node) runMembership(ctx context.Context) {
 	}
 }
 
+// localAddresses returns members with the peer URL this node's own
+// --initial-cluster gives for the members it lists (same name and raft id):
+// how this node reaches a peer is its own configuration's to say (a proxy,
+// another network path), the directory's address is for the others. A
+// member added later (its raft id is fresh) has only the directory's.
+func (n *Node) localAddresses(members []Member) []Member {
+	local := n.cfg.Members()
+	out := slices.Clone(members)
+	for i, m := range out {
+		if l, ok := findMemberID(local, m.ID); ok && l.Name == m.Name && l.PeerURL != m.PeerURL {
+			out[i].PeerURL = l.PeerURL
+		}
+	}
+	return out
+}
+
 // applyDirectory makes membership m (applied at index) the node's
 // directory and brings the transport's peers in line with it: new members
 // are added (or their URL changed), members that left are removed.
@@ -176,6 +192,7 @@ func (n *Node) applyDirectory(index consensus.Index, m consensus.Membership) {
 		n.log.Warn("member directory unreadable", zap.Uint64("index", uint64(index)), zap.Error(err))
 		d, _ = directoryOf(consensus.Membership{Voters: m.Voters, Outgoing: m.Outgoing, Learners: m.Learners}, index, cur.members, n.cfg.peerScheme())
 	}
+	d.members = n.localAddresses(d.members)
 	n.dir.Store(d)
 	for _, mem := range d.members {
 		if mem.ID == n.self.ID {

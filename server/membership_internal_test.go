@@ -135,3 +135,22 @@ func TestFreshNodeIDAvoidsMembers(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestLocalAddressesWin(t *testing.T) {
+	n := &Node{cfg: Config{InitialCluster: "n1=http://127.0.0.1:1,n2=http://127.0.0.1:2"}}
+	dir := []Member{
+		{Name: "n1", ID: NodeIDOf("n1"), PeerURL: "http://10.0.0.1:7071"},
+		{Name: "n2", ID: 12345, PeerURL: "http://10.0.0.2:7071"}, // re-added: a fresh id
+		{Name: "n3", ID: NodeIDOf("n3"), PeerURL: "http://10.0.0.3:7071"},
+	}
+	got := n.localAddresses(dir)
+	want := []string{"http://127.0.0.1:1", "http://10.0.0.2:7071", "http://10.0.0.3:7071"}
+	for i, m := range got {
+		if m.PeerURL != want[i] {
+			t.Errorf("localAddresses: %s at %s; want %s", m.Name, m.PeerURL, want[i])
+		}
+	}
+	if dir[0].PeerURL != "http://10.0.0.1:7071" {
+		t.Errorf("localAddresses changed its argument")
+	}
+}
