@@ -205,12 +205,13 @@ func (n *Node) applyDirectory(index consensus.Index, m consensus.Membership) {
 			n.log.Warn("peer not added", zap.String("peer", mem.Name), zap.Error(err))
 		}
 	}
-	for _, old := range cur.members {
-		if old.ID == n.self.ID || d.membership.IsMember(old.ID) {
-			continue
-		}
-		n.trans.RemovePeer(old.ID)
-	}
+	// Peers are never removed here. A node that joined replays the log from
+	// its start (or from an old snapshot) and applies memberships older than
+	// the one it joined: removing the peers those do not list would drop
+	// the current leader's address (a member added since, under a fresh
+	// raft id), refuse its messages, and leave the node unable to catch up
+	// (the chaos harness's wipe fault found it). A removed member's peer
+	// stays idle: Raft sends only to members.
 	n.log.Info("member directory updated", zap.Uint64("index", uint64(index)),
 		zap.Int("voters", len(d.membership.Voters)), zap.Int("learners", len(d.membership.Learners)))
 }
