@@ -190,7 +190,7 @@ func (n *Node) leaderRoute(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		for attempt := 0; ; attempt++ {
-			st := n.awaitLeader(wait)
+			st := n.awaitStatus(wait, func(st consensus.Status) bool { return st.Lead != consensus.None })
 			if st.Role == consensus.RoleLeader {
 				r.Body = body()
 				c.Response().Header().Set(wire.HeaderLeader, n.cfg.AdvertiseClientURL)
@@ -220,7 +220,7 @@ func (n *Node) leaderRoute(next echo.HandlerFunc) echo.HandlerFunc {
 				n.forwardError(c.Response(), r, fmt.Errorf("%w: forward to %s: %v", consensus.ErrNoLeader, lead.Name, df.err))
 				return nil
 			}
-			n.awaitLeaderOtherThan(wait, st.Lead)
+			n.awaitStatus(wait, func(now consensus.Status) bool { return now.Lead != st.Lead })
 		}
 	}
 }
@@ -244,29 +244,14 @@ func forwardBody(r *http.Request) (func() io.ReadCloser, error) {
 	return func() io.ReadCloser { return io.NopCloser(bytes.NewReader(data)) }, nil
 }
 
-// awaitLeader returns this node's status once it knows a leader, or when
-// ctx ends (the status then names none).
-func (n *Node) awaitLeader(ctx context.Context) consensus.Status {
+// awaitStatus returns this node's status once done holds for it, or when
+// ctx ends; it wakes at every change of leader or role.
+func (n *Node) awaitStatus(ctx context.Context, done func(consensus.Status) bool) consensus.Status {
 	for {
 		ch := n.drv.LeaderChanged()
 		st := n.drv.Status()
-		if st.Lead != consensus.None || ctx.Err() != nil {
+		if done(st) || ctx.Err() != nil {
 			return st
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-		}
-	}
-}
-
-// awaitLeaderOtherThan waits until this node follows another leader than
-// old (or none), or ctx ends.
-func (n *Node) awaitLeaderOtherThan(ctx context.Context, old consensus.NodeID) {
-	for {
-		ch := n.drv.LeaderChanged()
-		if st := n.drv.Status(); st.Lead != old || ctx.Err() != nil {
-			return
 		}
 		select {
 		case <-ch:
