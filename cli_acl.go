@@ -172,7 +172,7 @@ func cmdACLCreate(ctx context.Context, cio cliIO, args []string) error {
 	case *ttl < 0:
 		return usagef("--ttl %v is negative", *ttl)
 	}
-	return withACLClient(ctx, cio, cf, func(ctx context.Context, c *client.Client) error {
+	return withAdminClient(ctx, cio, cf, func(ctx context.Context, c *client.Client) error {
 		tk, err := c.CreateACLToken(ctx, *name, rules, *ttl)
 		if err != nil {
 			return err
@@ -191,7 +191,7 @@ func cmdACLList(ctx context.Context, cio cliIO, args []string) error {
 	if len(pos) != 0 {
 		return usagef("acl token list takes no arguments, got %q", pos)
 	}
-	return withACLClient(ctx, cio, cf, func(ctx context.Context, c *client.Client) error {
+	return withAdminClient(ctx, cio, cf, func(ctx context.Context, c *client.Client) error {
 		tokens, err := c.ACLTokens(ctx)
 		if err != nil {
 			return err
@@ -237,14 +237,15 @@ func cmdACLDelete(ctx context.Context, cio cliIO, args []string) error {
 	if err != nil || id == 0 {
 		return usagef("token id %q is not a number in [1, 2^64)", pos[0])
 	}
-	return withACLClient(ctx, cio, cf, func(ctx context.Context, c *client.Client) error {
+	return withAdminClient(ctx, cio, cf, func(ctx context.Context, c *client.Client) error {
 		return c.DeleteACLToken(ctx, id)
 	})
 }
 
-// withACLClient checks the common flags, makes the client and runs fn with
-// a context the first signal cancels.
-func withACLClient(ctx context.Context, cio cliIO, cf *commonFlags, fn func(context.Context, *client.Client) error) error {
+// withAdminClient checks the common flags, makes the client and runs fn with
+// a context the first signal cancels. It serves the commands that need an
+// admin token (acl, member): a 401 or 403 says how to pass one.
+func withAdminClient(ctx context.Context, cio cliIO, cf *commonFlags, fn func(context.Context, *client.Client) error) error {
 	if err := cf.check(); err != nil {
 		return err
 	}

@@ -89,7 +89,7 @@ func cmdMember(ctx context.Context, cio cliIO, args []string) error {
 	default:
 		return usagef("member %s %s: see 'raftlock member -h'", sub, strings.Join(pos, " "))
 	}
-	return withACLClient(ctx, cio, cf, func(ctx context.Context, c *client.Client) error {
+	return withAdminClient(ctx, cio, cf, func(ctx context.Context, c *client.Client) error {
 		return run(ctx, c, newPrinter(cio.stdout, cf.output))
 	})
 }
