@@ -642,6 +642,13 @@ func (n *Node) handleReady() error {
 		n.apply(rd.CommittedEntries)
 		n.collectReads(rd.ReadStates)
 		n.raft.Advance(rd)
+		if ss := rd.SoftState; ss != nil && ss.Role != consensus.RoleLeader && len(n.pending) > 0 {
+			// A leader that removed itself may step down before it applies
+			// its removal (CheckQuorum, a transfer): the membership in its
+			// log already leaves it out, and nothing more will reach it.
+			m, _ := n.raft.Membership()
+			n.failPendingIfRemoved(m, n.applied)
+		}
 		n.publish(rd.SoftState)
 		if err := n.maybeSnapshot(); err != nil {
 			return err

@@ -71,16 +71,7 @@ func (n *Node) Membership() AppliedMembership {
 func (n *Node) setMembership(m consensus.Membership, index consensus.Index) {
 	n.membership.Store(&AppliedMembership{Membership: m.Clone(), Index: index})
 	n.log.Info("membership applied", zap.Uint64("index", uint64(index)), zap.Stringer("membership", m))
-	if len(m.Voters) > 0 && !m.IsMember(n.cfg.ID) {
-		// Removed: the leader no longer replicates to this node, so no
-		// entry after this one will resolve what it proposed.
-		for idx, p := range n.pending {
-			if idx > index {
-				delete(n.pending, idx)
-				p.fut.resolve(nil, fmt.Errorf("proposal at %d: %w", idx, ErrRemoved))
-			}
-		}
-	}
+	n.failPendingIfRemoved(m, index)
 	if n.cfg.OnMembership != nil {
 		n.cfg.OnMembership(index, m)
 	}
@@ -185,4 +176,19 @@ func (n *Node) Progress(ctx context.Context) (map[consensus.NodeID]consensus.Pee
 	var out map[consensus.NodeID]consensus.PeerProgress
 	err := n.do(ctx, func(r *consensus.Raft) { out = r.Progress() })
 	return out, err
+}
+
+// failPendingIfRemoved fails the proposals after index when m no longer
+// lists this node: the leader does not replicate to it any more, so no later
+// entry will resolve them.
+func (n *Node) failPendingIfRemoved(m consensus.Membership, index consensus.Index) {
+	if len(m.Voters) == 0 || m.IsMember(n.cfg.ID) {
+		return
+	}
+	for idx, p := range n.pending {
+		if idx > index {
+			delete(n.pending, idx)
+			p.fut.resolve(nil, fmt.Errorf("proposal at %d: %w", idx, ErrRemoved))
+		}
+	}
 }
