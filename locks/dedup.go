@@ -1,5 +1,10 @@
 package locks
 
+import (
+	"cmp"
+	"slices"
+)
+
 // dedupRecord is what exactly-once apply keeps per request id.
 type dedupRecord struct {
 	index       Index
@@ -21,8 +26,9 @@ type dedupTable struct {
 }
 
 type dedupEntry struct {
-	id   string
-	time int64
+	id    string
+	index Index
+	time  int64
 }
 
 func newDedupTable() dedupTable {
@@ -41,7 +47,30 @@ func (d *dedupTable) add(id string, r dedupRecord) {
 		d.popOldest()
 	}
 	d.records[id] = r
-	d.order = append(d.order, dedupEntry{id: id, time: r.time})
+	d.order = append(d.order, dedupEntry{id: id, index: r.index, time: r.time})
+}
+
+// granted records that the acquire applied at index, which queued lease,
+// has since been granted holder: a retry of that request then answers the
+// grant, not "queued". Without this, a retry arriving after the grant and
+// after the lease's expiry would find the waiter gone and report not_found
+// for an acquire that did take effect. Nothing happens when no record has
+// that index (the acquire carried no request id, or its record is gone).
+func (d *dedupTable) granted(index Index, lease LeaseID, holder Holder) {
+	live := d.order[d.head:]
+	i, found := slices.BinarySearchFunc(live, index, func(e dedupEntry, x Index) int { return cmp.Compare(e.index, x) })
+	if !found {
+		return
+	}
+	id := live[i].id
+	r := d.records[id]
+	if !r.result.Queued || r.result.LeaseID != lease {
+		return
+	}
+	r.result.Queued = false
+	r.result.Token = holder.Token
+	r.result.Holder = holder
+	d.records[id] = r
 }
 
 // prune drops records older than DedupRetention before newest, oldest index

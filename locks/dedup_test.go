@@ -124,3 +124,63 @@ func TestDedupRecordsMax(t *testing.T) {
 		t.Errorf("retry of evicted %s = %+v; want applied anew", evicted, r)
 	}
 }
+
+// TestDedupQueuedThenGranted: a retry of a queued acquire answers the grant
+// that came later, even once the lease has expired since (the chaos run of
+// seed 1154 caught the old answer, not_found, for an acquire that had
+// been granted: not linearizable). Waits that were withdrawn, or not
+// granted yet, keep answering "queued".
+func TestDedupQueuedThenGranted(t *testing.T) {
+	for _, election := range []bool{false, true} {
+		t.Run("election="+strconv.FormatBool(election), func(t *testing.T) {
+			h := newHarness(t)
+			holder := h.lease(10 * time.Second)
+			waiter := h.lease(10 * time.Second)
+			other := h.lease(10 * time.Second)
+			acq := func(lease LeaseID, id string) Command {
+				return Command{Kind: KindAcquire, Name: "a", LeaseID: lease, Wait: true, Election: election, RequestID: id}
+			}
+			h.ok(acq(holder, "h"))
+			queued := h.ok(acq(waiter, "w"))
+			h.ok(acq(other, "o"))
+			if !queued.Queued {
+				t.Fatalf("acquire of a held %s = %+v; want queued", objectKind(election), queued)
+			}
+			if r, ok := h.tbl.RequestResult("w"); !ok || !r.Queued || !r.Duplicate {
+				t.Fatalf("RequestResult(w) before the grant = %+v, %t; want queued", r, ok)
+			}
+			h.ok(Command{Kind: KindRevokeLease, LeaseID: holder})
+			grantIndex, grantTime := h.next, h.now
+			h.ok(Command{Kind: KindExpireLease, LeaseID: waiter}) // frees it again: other is granted
+			want := Holder{LeaseID: waiter, Token: Token(grantIndex), AcquiredAt: grantTime}
+			for _, r := range []Result{h.ok(acq(waiter, "w")), mustRequest(t, h, "w")} {
+				if r.Queued || !r.Duplicate || r.Token != want.Token || r.Holder != want || r.LeaseID != waiter {
+					t.Errorf("retry of the granted acquire = %+v; want the grant %+v", r, want)
+				}
+			}
+			if r := mustRequest(t, h, "o"); r.Queued || r.Holder.LeaseID != other || r.Token != Token(grantIndex+1) {
+				t.Errorf("RequestResult(o) = %+v; want granted to lease %d at %d", r, other, grantIndex+1)
+			}
+			if r := mustRequest(t, h, "h"); r.Queued || r.Holder.LeaseID != holder {
+				t.Errorf("RequestResult(h) = %+v; want its first grant", r)
+			}
+			// A withdrawn wait stays queued in its record: its retry finds
+			// the lease no longer waiting and cancels (the server's path).
+			late := h.lease(10 * time.Second)
+			h.ok(acq(late, "late"))
+			h.ok(Command{Kind: KindCancelWait, Name: "a", LeaseID: late, Election: election})
+			if r := mustRequest(t, h, "late"); !r.Queued || r.Token != 0 {
+				t.Errorf("RequestResult(late) after its wait was withdrawn = %+v; want still queued", r)
+			}
+		})
+	}
+}
+
+func mustRequest(t *testing.T, h *harness, id string) Result {
+	t.Helper()
+	r, ok := h.tbl.RequestResult(id)
+	if !ok {
+		t.Fatalf("RequestResult(%q): no record", id)
+	}
+	return r
+}

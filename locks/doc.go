@@ -79,13 +79,18 @@
 // (Result.Duplicate set) and changes nothing; the same id with a different
 // command is ErrInvalidArgument. Refusals are recorded too, so a retry after
 // ErrLockHeld with the same id gets ErrLockHeld again: a new attempt needs a
-// new id. Records live DedupRetention in command time and at most
-// DedupRecordsMax of them, the oldest index evicted first.
+// new id. One record changes after the fact: when a queued acquire's lease
+// is granted the lock, its record becomes that grant (Result.Queued false,
+// Token and Holder set), so a retry learns the acquire took effect even when
+// the lease has expired since. RequestResult reads a record. Records live
+// DedupRetention in command time and at most DedupRecordsMax of them, the
+// oldest index evicted first.
 //
 // # Reads
 //
 // Lock, Election, Lease, ListLocks, ListLocksWhere, ListElections, Fence,
-// LeaseTimers, Stats, Applied, ACLToken, ACLTokenByHash, ACLTokens. None
+// LeaseTimers, Stats, Applied, ACLToken, ACLTokenByHash, ACLTokens,
+// RequestResult. None
 // changes the table.
 //
 // # Snapshots

@@ -130,7 +130,7 @@ func (d *dedupTable) check(applied Index) error {
 		if !ok {
 			return fmt.Errorf("dedup: id %q in order has no record", e.id)
 		}
-		if r.index <= prev || r.index > applied || r.time != e.time {
+		if r.index <= prev || r.index > applied || r.time != e.time || r.index != e.index {
 			return fmt.Errorf("dedup: id %q at index %d after %d (applied %d)", e.id, r.index, prev, applied)
 		}
 		prev = r.index

@@ -96,6 +96,7 @@ func (t *Table) free(index Index, name string, election bool, lk *lock) {
 		}
 		ls.removeHolding(name, election, true)
 		t.grant(index, name, election, lk, ls, w.owner, w.value)
+		t.dedup.granted(w.enqueuedAt, w.lease, lk.holder)
 		break
 	}
 	if len(lk.waiters) == 0 {

@@ -231,6 +231,19 @@ func (t *Table) LeaseTimers() []LeaseTimer {
 	return out
 }
 
+// RequestResult returns what a retry of request id would answer without
+// changing anything: the first result, or the grant if that result was a
+// queued acquire granted since. ok is false when no record holds id.
+func (t *Table) RequestResult(id string) (r Result, ok bool) {
+	rec, ok := t.dedup.get(id)
+	if !ok {
+		return Result{}, false
+	}
+	r = rec.result
+	r.Duplicate = true
+	return r, true
+}
+
 // Stats counts what the table holds.
 func (t *Table) Stats() Stats {
 	return Stats{Leases: len(t.leases), Locks: len(t.locks), Elections: len(t.elections), Waiters: t.waiters, DedupRecords: t.dedup.len()}
