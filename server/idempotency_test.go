@@ -7,6 +7,7 @@
 package server_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/raftlock/raftlock/client/wire"
@@ -65,5 +66,58 @@ func TestRetryAfterLeaderChange(t *testing.T) {
 	ac.must(ctx, "POST", c.URL(next)+"/v1/locks/r/release", map[string]any{"token": first.num("token")})
 	if a := <-queued; a.Status != 200 || a.num("token") <= first.num("token") {
 		t.Fatalf("retried wait after the release = %d %s; want a grant above token %d", a.Status, a.Raw, first.num("token"))
+	}
+}
+
+// TestRetryOfWaitGrantedThenLost: a queued acquire whose leader stops is
+// granted on the new leader while nobody waits for it, and its lease is
+// revoked before the client retries. The retry with the same key answers
+// the grant (the acquire took effect; the lease was lost later), not
+// not_found. Found by the chaos harness (seed 1154): the old answer is not
+// linearizable, since a read saw the lock held by that lease.
+func TestRetryOfWaitGrantedThenLost(t *testing.T) {
+	ctx := testContext(t)
+	c, leader := startLocks(t, ctx, 3)
+	ac := newAPIClient(t)
+	held := ac.must(ctx, "POST", c.URL(leader)+"/v1/locks/g/acquire", `{"ttl":"30s"}`)
+	lease := ac.must(ctx, "POST", c.URL(leader)+"/v1/leases", `{"ttl":"30s"}`)
+	if held.Status != 200 || lease.Status != 201 {
+		t.Fatalf("acquire = %d %s, lease = %d %s", held.Status, held.Raw, lease.Status, lease.Raw)
+	}
+	waitKey := []string{wire.HeaderIdempotencyKey, "granted-then-lost"}
+	body := fmt.Sprintf(`{"lease_id":%d,"wait":"1m"}`, lease.num("lease_id"))
+	queued := make(chan answer, 1)
+	go func() {
+		a, err := ac.do(ctx, "POST", c.URL(leader)+"/v1/locks/g/acquire", body, waitKey...)
+		if err != nil {
+			a = answer{Status: 503, Body: map[string]any{"error": map[string]any{"code": wire.CodeNoLeader}}}
+		}
+		queued <- a
+	}()
+	waitWaiters(t, ctx, ac, c.URL(leader), "g", 1)
+	c.Stop(leader)
+	if a := <-queued; a.Status != 503 {
+		t.Fatalf("queued acquire when its leader stopped = %d %s; want 503 (or a dropped connection)", a.Status, a.Raw)
+	}
+	next := waitLeader(t, ctx, c)
+	var rel answer
+	if err := waitFor(ctx, func() bool {
+		rel = ac.must(ctx, "POST", c.URL(next)+"/v1/locks/g/release", map[string]any{"token": held.num("token")})
+		return rel.code() != wire.CodeNoLeader
+	}); err != nil || rel.Status != 200 {
+		t.Fatalf("release on the new leader = %d %s (%v)", rel.Status, rel.Raw, err)
+	}
+	got := ac.must(ctx, "GET", c.URL(next)+"/v1/locks/g", nil)
+	holder, _ := got.Body["holder"].(map[string]any)
+	granted := answer{Body: holder}
+	if granted.num("lease_id") != lease.num("lease_id") {
+		t.Fatalf("lock after the release = %s; want held by the waiting lease %d", got.Raw, lease.num("lease_id"))
+	}
+	if r := ac.must(ctx, "DELETE", c.URL(next)+fmt.Sprintf("/v1/leases/%d", lease.num("lease_id")), nil); r.Status != 200 {
+		t.Fatalf("revoke = %d %s", r.Status, r.Raw)
+	}
+	retry := ac.must(ctx, "POST", c.URL(next)+"/v1/locks/g/acquire", body, waitKey...)
+	if retry.Status != 200 || retry.num("token") != granted.num("token") || retry.num("lease_id") != lease.num("lease_id") {
+		t.Fatalf("retry after the grant and the revoke = %d %s; want 200 with the grant's token %d", retry.Status, retry.Raw, granted.num("token"))
 	}
 }

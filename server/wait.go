@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -24,19 +26,30 @@ import (
 // there gets it; a client gone gets nothing, and a lease created for this
 // request alone is released with the grant (see abandonGrant), so nobody is
 // left holding a lock nobody knows of.
+//
+// A request that may wait always carries a request id: the client's
+// Idempotency-Key, else one of the node's own (internalRequestID). The lock
+// table turns the record of a queued acquire into its grant, so the wait can
+// tell "granted, and lost since" (the lease expired or was revoked after the
+// grant) from "withdrawn before any grant"; the lock table is the only
+// witness of the first once the lease is gone.
 func (n *Node) acquire(ctx context.Context, cmd locks.Command, wait time.Duration) (locks.Holder, error) {
 	if n.fsm == nil {
 		return locks.Holder{}, errNoLockTable
 	}
+	a := &acquireCall{cmd: cmd, keyed: cmd.RequestID != ""}
 	if wait > 0 {
 		release, err := n.hub.subscribe()
 		if err != nil {
 			return locks.Holder{}, err
 		}
 		defer release()
+		if !a.keyed {
+			a.cmd.RequestID = internalRequestID()
+		}
 	}
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), FollowUpTimeout)
-	res, err := n.propose(pctx, cmd)
+	res, err := n.propose(pctx, a.cmd)
 	cancel()
 	if err != nil {
 		return locks.Holder{}, err
@@ -46,18 +59,43 @@ func (n *Node) acquire(ctx context.Context, cmd locks.Command, wait time.Duratio
 	}
 	if !res.Queued {
 		if ctx.Err() != nil {
-			n.abandonGrant(cmd, res.Holder)
+			n.abandonGrant(a, res.Holder)
 			return locks.Holder{}, ctx.Err()
 		}
 		return res.Holder, nil
 	}
-	return n.awaitGrant(ctx, cmd, res.LeaseID, wait)
+	return n.awaitGrant(ctx, a, res.LeaseID, wait)
 }
 
-// awaitGrant waits until lease is granted cmd's lock, the wait runs out, the
+// acquireCall is one acquire or campaign request being served.
+type acquireCall struct {
+	// cmd is the command proposed; its RequestID is set whenever the
+	// request may wait.
+	cmd locks.Command
+	// keyed: the client sent an Idempotency-Key, so a retry may come back
+	// for the answer (a grant is kept for it, the place in the queue too).
+	keyed bool
+}
+
+// internalRequestIDPrefix starts the request ids a node gives waiting
+// requests that came without an Idempotency-Key. It has a space, which a
+// client's key cannot (validateRequestID), so the two never collide.
+const internalRequestIDPrefix = "raftlock wait "
+
+// internalRequestID returns a fresh request id for a keyless waiting
+// request: 128 random bits.
+func internalRequestID() string {
+	var b [16]byte
+	_, err := rand.Read(b[:])
+	assertf(err == nil, "crypto/rand: %v", err) // Read never fails; it crashes the process instead
+	return internalRequestIDPrefix + hex.EncodeToString(b[:])
+}
+
+// awaitGrant waits until lease is granted a's lock, the wait runs out, the
 // client leaves, or this node stops leading (no_leader: a retry with the
 // same Idempotency-Key finds the same place in the queue on the new leader).
-func (n *Node) awaitGrant(ctx context.Context, cmd locks.Command, lease locks.LeaseID, wait time.Duration) (locks.Holder, error) {
+func (n *Node) awaitGrant(ctx context.Context, a *acquireCall, lease locks.LeaseID, wait time.Duration) (locks.Holder, error) {
+	cmd := &a.cmd
 	grants, unregister := n.hub.awaitGrant(grantKey{name: cmd.Name, election: cmd.Election, lease: lease})
 	defer unregister()
 	timer := time.NewTimer(wait)
@@ -66,16 +104,28 @@ func (n *Node) awaitGrant(ctx context.Context, cmd locks.Command, lease locks.Le
 	for {
 		changed, done := n.hub.watch(objectKey(cmd.Name, cmd.Election))
 		var info locks.LockInfo
-		n.fsm.read(func(*locks.Table) { info = n.fsm.info(cmd.Name, cmd.Election) })
+		var rec locks.Result
+		var recorded bool
+		n.fsm.read(func(t *locks.Table) {
+			info = n.fsm.info(cmd.Name, cmd.Election)
+			rec, recorded = t.RequestResult(cmd.RequestID)
+		})
 		if info.Held && info.Holder.LeaseID == lease {
 			done()
 			return info.Holder, nil
 		}
-		if !waitsOn(info, lease) {
-			// Withdrawn (the lease expired or was revoked, or an earlier
-			// attempt of this request cancelled it): CancelWait says which.
+		if recorded && rec.Err == nil && !rec.Queued && rec.Holder.LeaseID == lease {
+			// Granted, and lost since (the lease expired or was revoked):
+			// the acquire took effect, so its answer is the grant.
 			done()
-			return n.endWait(cmd, lease, false)
+			return rec.Holder, nil
+		}
+		if !waitsOn(info, lease) {
+			// Withdrawn before any grant (the lease expired or was revoked,
+			// or an earlier attempt of this request cancelled it):
+			// CancelWait says which.
+			done()
+			return n.endWait(a, lease, false)
 		}
 		select {
 		case h := <-grants:
@@ -84,13 +134,13 @@ func (n *Node) awaitGrant(ctx context.Context, cmd locks.Command, lease locks.Le
 		case <-changed:
 		case <-timer.C:
 			done()
-			return n.endWait(cmd, lease, false)
+			return n.endWait(a, lease, false)
 		case <-ctx.Done():
 			done()
 			if n.clientCtx.Err() != nil {
-				return locks.Holder{}, n.waitShutdown(cmd, lease)
+				return locks.Holder{}, n.waitShutdown(a, lease)
 			}
-			_, err := n.endWait(cmd, lease, true)
+			_, err := n.endWait(a, lease, true)
 			if err == nil {
 				err = ctx.Err()
 			}
@@ -111,13 +161,13 @@ func (n *Node) awaitGrant(ctx context.Context, cmd locks.Command, lease locks.Le
 // Idempotency-Key keeps its place in the queue (its retry on the next leader
 // finds it, as after a leader change); one without is withdrawn, since
 // nobody can resume it.
-func (n *Node) waitShutdown(cmd locks.Command, lease locks.LeaseID) error {
-	if cmd.RequestID == "" {
-		if _, err := n.endWait(cmd, lease, true); err != nil && !errors.Is(err, locks.ErrLockHeld) {
-			n.log.Debug("wait not withdrawn at shutdown", zap.String("lock", cmd.Name), zap.Error(err))
+func (n *Node) waitShutdown(a *acquireCall, lease locks.LeaseID) error {
+	if !a.keyed {
+		if _, err := n.endWait(a, lease, true); err != nil && !errors.Is(err, locks.ErrLockHeld) {
+			n.log.Debug("wait not withdrawn at shutdown", zap.String("lock", a.cmd.Name), zap.Error(err))
 		}
 	}
-	return fmt.Errorf("%w: %s is shutting down while %s %q waited; retry with the same %s", consensus.ErrNoLeader, n.self.Name, kindName(cmd.Election), cmd.Name, wire.HeaderIdempotencyKey)
+	return fmt.Errorf("%w: %s is shutting down while %s %q waited; retry with the same %s", consensus.ErrNoLeader, n.self.Name, kindName(a.cmd.Election), a.cmd.Name, wire.HeaderIdempotencyKey)
 }
 
 // waitsOn reports whether lease is in info's queue.
@@ -130,10 +180,11 @@ func waitsOn(info locks.LockInfo, lease locks.LeaseID) bool {
 	return false
 }
 
-// endWait proposes CancelWait for lease's wait on cmd's lock. When the
-// grant won the race it returns the grant, unless the client is gone: then a
+// endWait proposes CancelWait for lease's wait on a's lock. When the grant
+// won the race it returns the grant, unless the client is gone: then a
 // lease created for this request is released with it.
-func (n *Node) endWait(cmd locks.Command, lease locks.LeaseID, clientGone bool) (locks.Holder, error) {
+func (n *Node) endWait(a *acquireCall, lease locks.LeaseID, clientGone bool) (locks.Holder, error) {
+	cmd := &a.cmd
 	ctx, cancel := context.WithTimeout(context.Background(), FollowUpTimeout)
 	defer cancel()
 	cw := locks.Command{Kind: locks.KindCancelWait, RequestID: followUpID(cmd.RequestID, "cancel"), Name: cmd.Name, LeaseID: lease, Election: cmd.Election}
@@ -146,7 +197,7 @@ func (n *Node) endWait(cmd locks.Command, lease locks.LeaseID, clientGone bool) 
 	}
 	if res.Granted {
 		if clientGone {
-			n.abandonGrant(cmd, res.Holder)
+			n.abandonGrant(a, res.Holder)
 		}
 		return res.Holder, nil
 	}
@@ -165,8 +216,9 @@ func (n *Node) endWait(cmd locks.Command, lease locks.LeaseID, clientGone bool) 
 // client's retry (on any node) gets this grant as the first answer, so it
 // must stay: if nobody comes back, its lease, which has no keepalives,
 // expires within its ttl and frees the lock.
-func (n *Node) abandonGrant(cmd locks.Command, h locks.Holder) {
-	if cmd.LeaseID != 0 || cmd.RequestID != "" {
+func (n *Node) abandonGrant(a *acquireCall, h locks.Holder) {
+	cmd := &a.cmd
+	if cmd.LeaseID != 0 || a.keyed {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), FollowUpTimeout)
