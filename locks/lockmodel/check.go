@@ -32,6 +32,10 @@ type Result struct {
 	// independent parts Porcupine checked.
 	Operations int
 	Partitions int
+	// Illegal names the partitions Porcupine rejected, each narrowed to
+	// the operation where it first goes wrong (only when Linearizable is
+	// Illegal; the narrowing gets the same timeout again).
+	Illegal []IllegalPart
 }
 
 // OK reports whether the history was accepted: linearizable and free of
@@ -55,6 +59,9 @@ func (r Result) Err() error {
 	}
 	if r.Linearizable == porcupine.Unknown && len(r.Violations) == 0 {
 		return fmt.Errorf("%w: %d operations in %d partitions", ErrCheckTimeout, r.Operations, r.Partitions)
+	}
+	for _, p := range r.Illegal {
+		fmt.Fprintf(&b, "; %s (%d operations) illegal by operation %d", p.Object, p.Operations, p.Op)
 	}
 	return fmt.Errorf("%w: porcupine %s, %d operations in %d partitions%s",
 		ErrNotLinearizable, r.Linearizable, r.Operations, r.Partitions, b.String())
@@ -158,6 +165,9 @@ func (o Options) Check(history []porcupine.Operation, timeout time.Duration) (Re
 		ViolationsDropped: v.dropped,
 		Operations:        len(h),
 		Partitions:        len(model.Partition(h)),
+	}
+	if verdict == porcupine.Illegal {
+		res.Illegal = o.explain(h, timeout)
 	}
 	info.AddAnnotations(annotations(h, v.list))
 	return res, &Visualization{model: model, info: info}

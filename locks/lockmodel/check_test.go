@@ -9,6 +9,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -139,5 +140,41 @@ func TestCheckEmpty(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "empty.html")
 	if err := vis.WriteFile(path); err != nil {
 		t.Errorf("WriteFile(%q) = %v; want nil", path, err)
+	}
+}
+
+// TestCheckNamesIllegalPart: a rejected history names the partition that is
+// illegal and the operation where it goes wrong, not the legal ones, and the
+// narrowing does not blame a read for showing a write called after it but
+// concurrent with it.
+func TestCheckNamesIllegalPart(t *testing.T) {
+	h := []porcupine.Operation{
+		op(0, 1, 2, createLease(), created(1)),
+		op(0, 3, 4, acquire("a", 1, "x"), granted(2, 1)),
+		op(0, 5, 6, release("a", 2), ok()),
+		op(2, 4, 9, read("b"), held(4, 1, "y")), // called before the acquire it shows
+		op(1, 5, 9, acquire("b", 1, "y"), granted(4, 1)),
+		op(1, 10, 11, release("b", 4), ok()),
+		op(2, 12, 13, read("b"), held(4, 1, "y")), // after the release: illegal
+		op(0, 14, 15, read("a"), free()),
+	}
+	res := check(t, h, false)
+	want := []IllegalPart{{Object: "lock b", Operations: 5, Op: 6}}
+	if !slices.Equal(res.Illegal, want) {
+		t.Fatalf("Check().Illegal = %+v; want %+v", res.Illegal, want)
+	}
+	if msg := res.Err().Error(); !strings.Contains(msg, "lock b (5 operations) illegal by operation 6") {
+		t.Errorf("Check().Err() = %q; want it to name lock b and operation 6", msg)
+	}
+	// The prefix ending at the early read takes the acquire it shows.
+	b := []porcupine.Operation{h[0], h[3], h[4], h[5], h[6]}
+	for n, want := range map[int]int{1: 1, 2: 3, 3: 3, 4: 4, 5: 5} {
+		if got := closePrefix(b, n); got != want {
+			t.Errorf("closePrefix(lock b's operations, %d) = %d; want %d", n, got, want)
+		}
+	}
+	// Without the bad read, nothing is named.
+	if res := check(t, slices.Delete(slices.Clone(h), 6, 7), true); res.Illegal != nil {
+		t.Errorf("Check() of the legal history: Illegal = %+v; want none", res.Illegal)
 	}
 }
