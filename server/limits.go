@@ -98,6 +98,13 @@ const (
 	// FollowUpTimeout bounds the proposals a request makes after its client
 	// went away or its wait ran out (cancel of the wait, release of a grant).
 	FollowUpTimeout = 10 * time.Second
+	// ShutdownFollowUpTimeout is how long follow-up proposals may still run
+	// once the node starts shutting down: less than ShutdownTimeout, so the
+	// requests that make them answer (no_leader or their outcome) before
+	// the graceful shutdown gives up on them. A removed node, which never
+	// learns that its last proposals committed, would otherwise hold them
+	// for FollowUpTimeout and overrun the shutdown.
+	ShutdownFollowUpTimeout = ShutdownTimeout / 2
 	// ForwardTimeout bounds a forwarded request that does not wait (no wait
 	// or index query); waiting ones get their wait on top.
 	ForwardTimeout = 30 * time.Second

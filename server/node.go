@@ -110,6 +110,11 @@ type Node struct {
 	// waits, blocking reads and event streams end at shutdown.
 	clientCtx   context.Context
 	stopClients context.CancelFunc
+	// followUps ends ShutdownFollowUpTimeout into the shutdown: it bounds
+	// the proposals requests make detached from their client
+	// (followUpContext).
+	followUps     context.Context
+	stopFollowUps context.CancelFunc
 
 	closeOnce sync.Once
 	closeErr  error
@@ -274,6 +279,7 @@ func (n *Node) wire(opts Options) error {
 	n.echo = n.clientHandler()
 	n.api = n.echo
 	n.clientCtx, n.stopClients = context.WithCancel(context.Background())
+	n.followUps, n.stopFollowUps = context.WithCancel(context.Background())
 	// Every phase of a client connection is bounded; the requests that
 	// wait move their write deadline past their wait (harden.go says why).
 	n.client = &http.Server{
@@ -385,6 +391,8 @@ func (n *Node) Run(ctx context.Context) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
 	n.stopClients()
+	stopFollowUps := time.AfterFunc(ShutdownFollowUpTimeout, n.stopFollowUps)
+	defer stopFollowUps.Stop()
 	errs := []error{cause, n.client.Shutdown(shutCtx)}
 	if !clientDone {
 		errs = append(errs, <-clientErr)

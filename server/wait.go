@@ -48,7 +48,7 @@ func (n *Node) acquire(ctx context.Context, cmd locks.Command, wait time.Duratio
 			a.cmd.RequestID = internalRequestID()
 		}
 	}
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), FollowUpTimeout)
+	pctx, cancel := n.followUpContext(context.WithoutCancel(ctx))
 	res, err := n.propose(pctx, a.cmd)
 	cancel()
 	if err != nil {
@@ -65,6 +65,18 @@ func (n *Node) acquire(ctx context.Context, cmd locks.Command, wait time.Duratio
 		return res.Holder, nil
 	}
 	return n.awaitGrant(ctx, a, res.LeaseID, wait)
+}
+
+// followUpContext bounds a proposal that must outlive its client's request
+// (its outcome decides what to cancel or release): FollowUpTimeout, and
+// ShutdownFollowUpTimeout into a shutdown at most.
+func (n *Node) followUpContext(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(parent, FollowUpTimeout)
+	stop := context.AfterFunc(n.followUps, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+	}
 }
 
 // acquireCall is one acquire or campaign request being served.
@@ -185,7 +197,7 @@ func waitsOn(info locks.LockInfo, lease locks.LeaseID) bool {
 // lease created for this request is released with it.
 func (n *Node) endWait(a *acquireCall, lease locks.LeaseID, clientGone bool) (locks.Holder, error) {
 	cmd := &a.cmd
-	ctx, cancel := context.WithTimeout(context.Background(), FollowUpTimeout)
+	ctx, cancel := n.followUpContext(context.Background())
 	defer cancel()
 	cw := locks.Command{Kind: locks.KindCancelWait, RequestID: followUpID(cmd.RequestID, "cancel"), Name: cmd.Name, LeaseID: lease, Election: cmd.Election}
 	res, err := n.propose(ctx, cw)
@@ -221,7 +233,7 @@ func (n *Node) abandonGrant(a *acquireCall, h locks.Holder) {
 	if cmd.LeaseID != 0 || a.keyed {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), FollowUpTimeout)
+	ctx, cancel := n.followUpContext(context.Background())
 	defer cancel()
 	kind := locks.KindRelease
 	if cmd.Election {
