@@ -17,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/raftlock/raftlock/client/wire"
 	"github.com/raftlock/raftlock/server"
+	"github.com/raftlock/raftlock/server/servertest"
 )
 
 // clientTLSTimeout bounds one request of these tests.
@@ -191,5 +193,56 @@ func TestClusterAdvertisesHTTPS(t *testing.T) {
 	}
 	if got := resp.Header.Get("X-Raftlock-Leader"); resp.StatusCode != http.StatusOK || got != c.nodes[leader].ClientURL() {
 		t.Errorf("acquire through a follower = %d %s (leader %q); want 200 naming %s", resp.StatusCode, raw, got, c.nodes[leader].ClientURL())
+	}
+}
+
+// TestJoinOverHTTPS: a node joins a cluster whose client API is https with a
+// private CA (the peer trusted CA, as forwarding uses) and promotes itself:
+// both join requests go over TLS.
+func TestJoinOverHTTPS(t *testing.T) {
+	ctx := testContext(t)
+	ca := newTestCA(t, "raftlock test CA")
+	dir := t.TempDir()
+	cert, key, caFile := filepath.Join(dir, "node.pem"), filepath.Join(dir, "node-key.pem"), filepath.Join(dir, "ca.pem")
+	writePair(t, cert, key, ca.issue(t, 10, "node"))
+	writeFile(t, caFile, ca.pem)
+	c := startTLSCluster(t, 3, nil, func(cfg *server.Config) {
+		cfg.CertFile, cfg.KeyFile = cert, key
+		cfg.PeerCertFile, cfg.PeerKeyFile, cfg.PeerTrustedCAFile = cert, key, caFile
+	})
+	leader := c.waitLeader(ctx)
+
+	clientLn, peerLn := listenLoopback(t, "127.0.0.1:0"), listenLoopback(t, "127.0.0.1:0")
+	cfg := c.cfgs[0]
+	cfg.Name = "n4"
+	cfg.DataDir = filepath.Join(filepath.Dir(cfg.DataDir), cfg.Name)
+	cfg.ClientAddr, cfg.PeerAddr = clientLn.Addr().String(), peerLn.Addr().String()
+	cfg.InitialCluster, cfg.AdvertiseClientURL, cfg.AdvertisePeerURL = "", "", ""
+	cfg.Join = []string{c.nodes[(leader+1)%3].ClientURL()}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("config of n4: Validate() = %v", err)
+	}
+	if err := server.Join(ctx, cfg, c.log.Named("n4")); err != nil {
+		t.Fatalf("Join over https = %v; want nil", err)
+	}
+	c.cfgs, c.nodes, c.stops = append(c.cfgs, cfg), append(c.nodes, nil), append(c.stops, nil)
+	c.start(3, clientLn, peerLn)
+
+	hc := httpsClient(t, poolOf(ca), nil, false)
+	var list wire.MemberList
+	err := servertest.WaitUntil(ctx, func() bool {
+		status, _, body, err := get(hc, c.nodes[leader].ClientURL()+"/v1/cluster/members")
+		if err != nil || status != http.StatusOK || json.Unmarshal(body, &list) != nil {
+			return false
+		}
+		for _, m := range list.Members {
+			if m.Name == "n4" {
+				return m.Role == wire.RoleVoter
+			}
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatalf("n4 never became a voter: %v; members %+v", err, list.Members)
 	}
 }

@@ -66,7 +66,11 @@ func join(ctx context.Context, cfg Config, st *boltstore.Store, log *zap.Logger)
 	}
 	// With access control on, adding a member needs admin: every node
 	// holds the bootstrap token.
-	jc := newJoinCaller(cfg.Join, cfg.BootstrapToken)
+	tlsCfg, err := joinTLS(cfg)
+	if err != nil {
+		return err
+	}
+	jc := newJoinCaller(cfg.Join, cfg.BootstrapToken, tlsCfg)
 	defer jc.close()
 	ctx, cancel := context.WithTimeout(ctx, JoinTimeout)
 	defer cancel()
@@ -160,7 +164,9 @@ func joinedMembers(rec joinRecord, peerScheme string) ([]Member, error) {
 // catches up; between two refusals the node waits up to
 // SelfPromoteRetryMax.
 func (n *Node) promoteSelf(ctx context.Context) {
-	jc := newJoinCaller(n.cfg.Join, n.cfg.BootstrapToken)
+	// The forwarder's TLS: it reaches the same client URLs, and follows
+	// certificate reloads.
+	jc := newJoinCaller(n.cfg.Join, n.cfg.BootstrapToken, n.fwdTransport.TLSClientConfig)
 	defer jc.close()
 	for ctx.Err() == nil {
 		if d := n.directory(); !d.isLearner(n.self.ID) && d.membership.IsVoter(n.self.ID) {

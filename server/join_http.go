@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,8 +30,40 @@ type joinCaller struct {
 	token string
 }
 
-func newJoinCaller(endpoints []string, token string) *joinCaller {
-	return &joinCaller{hc: &http.Client{Timeout: JoinRequestTimeout}, endpoints: endpoints, token: token}
+// newJoinCaller returns a caller of endpoints; tlsCfg (nil: the defaults)
+// is the client TLS of https endpoints.
+func newJoinCaller(endpoints []string, token string, tlsCfg *tls.Config) *joinCaller {
+	hc := &http.Client{Timeout: JoinRequestTimeout}
+	if tlsCfg != nil {
+		hc.Transport = &http.Transport{TLSClientConfig: tlsCfg, ForceAttemptHTTP2: true}
+	}
+	return &joinCaller{hc: hc, endpoints: endpoints, token: token}
+}
+
+// joinTLS is the client TLS of the join requests when peer TLS is on: as
+// when a member forwards a request to another's client URL, the node
+// presents its peer certificate and checks the member's against the peer
+// trusted CA (for an IP address, the certificate must name one of the join
+// URLs' hosts). Without peer TLS, https endpoints are checked against the
+// system roots.
+func joinTLS(cfg Config) (*tls.Config, error) {
+	if !cfg.TLS() {
+		return nil, nil
+	}
+	cert := &certFiles{what: "peer certificate", certFile: cfg.PeerCertFile, keyFile: cfg.PeerKeyFile}
+	ca := &caFile{what: "peer trusted CA", file: cfg.PeerTrustedCAFile}
+	for _, r := range []reloadable{cert, ca} {
+		if _, err := r.load(); err != nil {
+			return nil, fmt.Errorf("server: join TLS: %w", err)
+		}
+	}
+	var hosts []string
+	for _, ep := range cfg.Join {
+		if u, err := url.Parse(ep); err == nil {
+			hosts = append(hosts, u.Hostname())
+		}
+	}
+	return peerDialTLS(cert, ca, func() []string { return hosts }), nil
 }
 
 func (jc *joinCaller) close() { jc.hc.CloseIdleConnections() }
