@@ -144,8 +144,10 @@ func TestClientCertificateRequired(t *testing.T) {
 	}
 }
 
-func TestClusterAdvertisesHTTPS(t *testing.T) {
-	ctx := testContext(t)
+// startHTTPSCluster starts 3 nodes whose client and peer listeners use one
+// certificate of a private CA, which it returns.
+func startHTTPSCluster(t *testing.T) (*tlsCluster, *testCA) {
+	t.Helper()
 	ca := newTestCA(t, "raftlock test CA")
 	dir := t.TempDir()
 	cert, key, caFile := filepath.Join(dir, "node.pem"), filepath.Join(dir, "node-key.pem"), filepath.Join(dir, "ca.pem")
@@ -155,6 +157,12 @@ func TestClusterAdvertisesHTTPS(t *testing.T) {
 		cfg.CertFile, cfg.KeyFile = cert, key
 		cfg.PeerCertFile, cfg.PeerKeyFile, cfg.PeerTrustedCAFile = cert, key, caFile
 	})
+	return c, ca
+}
+
+func TestClusterAdvertisesHTTPS(t *testing.T) {
+	ctx := testContext(t)
+	c, ca := startHTTPSCluster(t)
 	leader := c.waitLeader(ctx)
 	follower := c.nodes[(leader+1)%3]
 	hc := httpsClient(t, poolOf(ca), nil, false)
@@ -201,15 +209,7 @@ func TestClusterAdvertisesHTTPS(t *testing.T) {
 // both join requests go over TLS.
 func TestJoinOverHTTPS(t *testing.T) {
 	ctx := testContext(t)
-	ca := newTestCA(t, "raftlock test CA")
-	dir := t.TempDir()
-	cert, key, caFile := filepath.Join(dir, "node.pem"), filepath.Join(dir, "node-key.pem"), filepath.Join(dir, "ca.pem")
-	writePair(t, cert, key, ca.issue(t, 10, "node"))
-	writeFile(t, caFile, ca.pem)
-	c := startTLSCluster(t, 3, nil, func(cfg *server.Config) {
-		cfg.CertFile, cfg.KeyFile = cert, key
-		cfg.PeerCertFile, cfg.PeerKeyFile, cfg.PeerTrustedCAFile = cert, key, caFile
-	})
+	c, ca := startHTTPSCluster(t)
 	leader := c.waitLeader(ctx)
 
 	clientLn, peerLn := listenLoopback(t, "127.0.0.1:0"), listenLoopback(t, "127.0.0.1:0")
