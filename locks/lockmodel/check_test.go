@@ -7,6 +7,7 @@ package lockmodel
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -165,6 +166,12 @@ func TestCheckNamesIllegalPart(t *testing.T) {
 	}
 	if msg := res.Err().Error(); !strings.Contains(msg, "lock b (5 operations) illegal by operation 6") {
 		t.Errorf("Check().Err() = %q; want it to name lock b and operation 6", msg)
+	}
+	// The visualization shows lock b's narrowed prefix, not lock a.
+	if _, vis := Check(h, checkTimeout); !slices.Equal(vis.ops, []porcupine.Operation{h[0], h[3], h[4], h[5], h[6]}) {
+		t.Errorf("visualized operations = %v; want lock b's five", vis.ops)
+	} else if _, err := vis.WriteTo(io.Discard); err != nil {
+		t.Errorf("visualization: %v", err)
 	}
 	// The prefix ending at the early read takes the acquire it shows.
 	b := []porcupine.Operation{h[0], h[3], h[4], h[5], h[6]}

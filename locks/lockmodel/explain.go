@@ -29,8 +29,10 @@ type IllegalPart struct {
 
 // explain checks each partition of h alone and narrows the illegal ones,
 // within timeout (0: no limit). Call it only for a history Porcupine
-// rejected: it costs a few dozen checks per illegal partition.
-func (o Options) explain(h []porcupine.Operation, timeout time.Duration) []IllegalPart {
+// rejected: it costs a few dozen checks per illegal partition. It also
+// returns the positions of the narrowed prefixes, in order, for the
+// visualization (none when a narrowing ran out of time).
+func (o Options) explain(h []porcupine.Operation, timeout time.Duration) ([]IllegalPart, []int) {
 	var deadline time.Time
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
@@ -49,6 +51,8 @@ func (o Options) explain(h []porcupine.Operation, timeout time.Duration) []Illeg
 		ins[i], outs[i] = op.Input.(Input), op.Output.(Output)
 	}
 	var res []IllegalPart
+	var shown []int
+	narrowed := true
 	for _, part := range partitionOf(ins, outs) {
 		d, ok := left()
 		if !ok {
@@ -65,10 +69,17 @@ func (o Options) explain(h []porcupine.Operation, timeout time.Duration) []Illeg
 		ip := IllegalPart{Object: partName(ins, outs, part), Operations: len(part), Op: -1}
 		if n := shortestIllegal(model, ops, left); n > 0 {
 			ip.Op = part[n-1]
+			shown = append(shown, part[:closePrefix(ops, n)]...)
+		} else {
+			narrowed = false
 		}
 		res = append(res, ip)
 	}
-	return res
+	if !narrowed {
+		return res, nil
+	}
+	slices.Sort(shown)
+	return res, slices.Compact(shown)
 }
 
 // shortestIllegal bisects for the shortest n such that ops[:n], closed, is

@@ -31,3 +31,10 @@ const (
 
 // driveTTL is the ttl Drive's clients ask for; the model ignores it.
 const driveTTL = 10 * time.Second
+
+// VisualizeOperationsMax bounds the operations a Visualization shows:
+// Porcupine's verbose check behind it keeps every partial linearization.
+const VisualizeOperationsMax = 100_000
+
+// VisualizeTimeout bounds the verbose check of a Visualization.
+const VisualizeTimeout = 5 * time.Minute

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"sort"
 	"time"
 
@@ -139,10 +140,34 @@ func (r *runState) ackVerdict(ops []porcupine.Operation, keys []string, logs []n
 }
 
 // linearizable runs the lockmodel check and writes the visualization when
-// the history is rejected.
+// the history is rejected. A check that outgrows CheckMemoryMax ends like
+// one that outlasts --check-timeout (the verdict is unknown), instead of
+// taking the machine's memory and being killed without a verdict.
 func (r *runState) linearizable(ops []porcupine.Operation) (verdict, bool) {
 	path := filepath.Join(r.dir, "history.html")
-	res, err := lockmodel.Options{Fence: lockmodel.FenceHolderOrNewer}.CheckFile(ops, r.cfg.checkTimeout, path)
+	type checked struct {
+		res lockmodel.Result
+		err error
+	}
+	done := make(chan checked, 1)
+	// Exits when the check ends; past the memory limit it is abandoned
+	// and the process exits soon after the report.
+	go func() {
+		res, err := lockmodel.Options{Fence: lockmodel.FenceHolderOrNewer}.CheckFile(ops, r.cfg.checkTimeout, path)
+		done <- checked{res, err}
+	}()
+	above, stop := heapAbove(CheckMemoryMax)
+	defer stop()
+	var res lockmodel.Result
+	var err error
+	select {
+	case c := <-done:
+		res, err = c.res, c.err
+	case heap := <-above:
+		var f finding
+		note := fmt.Sprintf("%d operations: check stopped at %d MiB of heap (limit %d MiB)", len(ops), heap>>20, uint64(CheckMemoryMax)>>20)
+		return f.verdict("linearizable", note), true
+	}
 	var f finding
 	note := fmt.Sprintf("%d operations in %d partitions: %s", res.Operations, res.Partitions, res.Linearizable)
 	if !res.OK() {
@@ -196,4 +221,36 @@ func (r *runState) report(s summary, timedOut bool) int {
 	}
 	r.out.printf("PASS: seed %d", s.Seed)
 	return exitOK
+}
+
+// heapAbove returns a channel that yields the heap size once it passes
+// limit, sampled every HeapPollInterval, and stop, which ends the sampling
+// and waits for it (call it once).
+func heapAbove(limit uint64) (above <-chan uint64, stop func()) {
+	out := make(chan uint64, 1)
+	quit := make(chan struct{})
+	exited := make(chan struct{})
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	// Exits when the heap passes limit or stop is called.
+	go func() {
+		defer close(exited)
+		tick := time.NewTicker(HeapPollInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+			case <-quit:
+				return
+			}
+			metrics.Read(sample)
+			if heap := sample[0].Value.Uint64(); heap > limit {
+				out <- heap
+				return
+			}
+		}
+	}()
+	return out, func() {
+		close(quit)
+		<-exited
+	}
 }

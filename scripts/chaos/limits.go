@@ -16,6 +16,16 @@ const (
 	// LocksMax and ElectionsMax bound the names the clients share.
 	LocksMax     = 64
 	ElectionsMax = 64
+	// NameEpochDefault is how long the clients use one set of lock and
+	// election names (--name-epoch) before they move to fresh ones.
+	// Porcupine checks each name's operations as one partition, and its
+	// cost grows much faster than a partition's length: a 30-minute run on
+	// four names gave partitions of 70,000 operations that no memory
+	// budget could check, while fresh names every two minutes keep them to
+	// a few thousand, so the check grows linearly with the duration.
+	NameEpochDefault = 2 * time.Minute
+	// NameEpochMin bounds --name-epoch from below.
+	NameEpochMin = 10 * time.Second
 )
 
 // Timing of the nodes the harness starts.
@@ -136,4 +146,14 @@ const (
 	CompactionCoverMargin = 2 * time.Second
 	// LogReadBytesMax bounds one Entries read from a node's log.
 	LogReadBytesMax = 4 << 20
+)
+
+// The linearizability check's memory: Porcupine keeps every configuration it
+// visits, and an unlucky history can need more than the machine has.
+const (
+	// CheckMemoryMax is the heap at which the check is abandoned (the
+	// verdict is then unknown, as after --check-timeout).
+	CheckMemoryMax = 12 << 30
+	// HeapPollInterval is how often the heap is sampled meanwhile.
+	HeapPollInterval = 250 * time.Millisecond
 )

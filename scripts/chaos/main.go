@@ -28,6 +28,7 @@ const (
 type config struct {
 	nodes, clients  int
 	locks, elects   int
+	nameEpoch       time.Duration
 	duration        time.Duration
 	seed            uint64
 	bin             string
@@ -70,6 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.clients, "clients", 8, "concurrent clients")
 	fs.IntVar(&cfg.locks, "locks", 0, "lock names the clients share (default clients/4, at least 2)")
 	fs.IntVar(&cfg.elects, "elections", 0, "election names the clients share (default clients/8, at least 1)")
+	fs.DurationVar(&cfg.nameEpoch, "name-epoch", NameEpochDefault, "how long the clients use one set of lock and election names before moving to fresh ones (keeps each name's history checkable)")
 	fs.DurationVar(&cfg.duration, "duration", time.Minute, "how long the clients run; faults stop a tenth (at least 5s) before the end")
 	fs.Uint64Var(&cfg.seed, "seed", 0, "seed of the fault schedule and the clients (default: from the clock; printed)")
 	fs.StringVar(&cfg.bin, "bin", "", "raftlock binary (default: go build into the results dir)")
@@ -112,6 +114,8 @@ func (cfg *config) validate() error {
 		return fmt.Errorf("--locks is %d, want [1, %d]", cfg.locks, LocksMax)
 	case cfg.elects < 1 || cfg.elects > ElectionsMax:
 		return fmt.Errorf("--elections is %d, want [1, %d]", cfg.elects, ElectionsMax)
+	case cfg.nameEpoch < NameEpochMin:
+		return fmt.Errorf("--name-epoch is %v, want at least %v", cfg.nameEpoch, NameEpochMin)
 	case cfg.checkTimeout <= 0:
 		return fmt.Errorf("--check-timeout is %v, want > 0", cfg.checkTimeout)
 	case cfg.snapshotCount < server.SnapshotCountMin || cfg.snapshotCount > server.SnapshotCountMax:
@@ -124,8 +128,8 @@ func (cfg *config) validate() error {
 
 // replayCommand is the command line that replays this run's schedule.
 func (cfg *config) replayCommand() string {
-	s := fmt.Sprintf("go run ./scripts/chaos --seed %d --nodes %d --clients %d --duration %v --locks %d --elections %d",
-		cfg.seed, cfg.nodes, cfg.clients, cfg.duration, cfg.locks, cfg.elects)
+	s := fmt.Sprintf("go run ./scripts/chaos --seed %d --nodes %d --clients %d --duration %v --locks %d --elections %d --name-epoch %v",
+		cfg.seed, cfg.nodes, cfg.clients, cfg.duration, cfg.locks, cfg.elects, cfg.nameEpoch)
 	if cfg.bug != "" {
 		s += " --bug " + cfg.bug
 	}

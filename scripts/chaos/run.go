@@ -206,21 +206,14 @@ func (r *runState) faultsThenLiveness(ctx context.Context, start time.Time, errc
 
 // newWorker makes client i with its own random source.
 func (r *runState) newWorker(i int) *worker {
-	locks := make([]string, r.cfg.locks)
-	for k := range locks {
-		locks[k] = fmt.Sprintf("chaos-lock-%d", k)
-	}
-	elecs := make([]string, r.cfg.elects)
-	for k := range elecs {
-		elecs[k] = fmt.Sprintf("chaos-election-%d", k)
-	}
 	urls := make([]string, len(r.c.nodes))
 	for k, nd := range r.c.nodes {
 		urls[k] = nd.clientURL()
 	}
 	return &worker{
 		id: i, rng: rand.New(rand.NewPCG(r.cfg.seed, uint64(i)+1)), api: r.api, urls: urls,
-		hist: r.hist, store: r.store, locks: locks, elecs: elecs,
+		hist: r.hist, store: r.store,
+		nlocks: r.cfg.locks, nelecs: r.cfg.elects, start: r.hist.start, nameEpoch: r.cfg.nameEpoch, epoch: -1,
 		buggy: r.cfg.bug == bugUnfenced && i == 0,
 		holds: make(map[string]*hold), leads: make(map[string]lead),
 	}

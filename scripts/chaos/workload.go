@@ -36,8 +36,14 @@ type worker struct {
 	urls  []string
 	hist  *history
 	store *fencedStore
-	locks []string
-	elecs []string
+	// locks and elecs are the names of the current name epoch: every
+	// nameEpoch since start the clients move to fresh names (see
+	// NameEpochDefault), forgetting what they held under the old ones.
+	locks, elecs   []string
+	nlocks, nelecs int
+	start          time.Time
+	nameEpoch      time.Duration
+	epoch          int
 	// buggy: this client writes to the fenced resource without fencing
 	// and never gives up a hold (--bug=unfenced).
 	buggy bool
@@ -67,6 +73,7 @@ func (w *worker) run(ctx context.Context, stop <-chan struct{}) {
 
 // step runs one random operation. The weights are percentages.
 func (w *worker) step(ctx context.Context) {
+	w.moveEpoch()
 	switch r := w.rng.IntN(100); {
 	case r < 6:
 		w.createOrKeepSession(ctx)
@@ -102,6 +109,30 @@ func (w *worker) key() string {
 }
 
 func (w *worker) pick(names []string) string { return names[w.rng.IntN(len(names))] }
+
+// moveEpoch switches to the names of the current epoch when it changed. The
+// holds and leaderships under the old names are dropped, not released: the
+// locks stay held until their leases end, and nobody uses those names again.
+func (w *worker) moveEpoch() {
+	e := int(time.Since(w.start) / w.nameEpoch)
+	if e == w.epoch {
+		return
+	}
+	w.epoch = e
+	w.locks = epochNames("lock", e, w.nlocks)
+	w.elecs = epochNames("election", e, w.nelecs)
+	clear(w.holds)
+	clear(w.leads)
+}
+
+// epochNames are the n names of kind in epoch e.
+func epochNames(kind string, e, n int) []string {
+	names := make([]string, n)
+	for k := range names {
+		names[k] = fmt.Sprintf("chaos-%s-e%d-%d", kind, e, k)
+	}
+	return names
+}
 
 func (w *worker) remember(t lockmodel.Token) {
 	if t == 0 {
