@@ -115,6 +115,8 @@ type Node struct {
 	// (followUpContext).
 	followUps     context.Context
 	stopFollowUps context.CancelFunc
+	// inflight counts the client API requests being served.
+	inflight atomic.Int64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -302,7 +304,7 @@ func (n *Node) clientHandler() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = httpErrorHandler(n.log)
-	e.Use(n.metrics.observe(n.log), n.shutdownAnswers, n.drainAnswers)
+	e.Use(n.countInflight, n.metrics.observe(n.log), n.shutdownAnswers, n.drainAnswers)
 	view := &clusterView{
 		self:            n.self,
 		clientURL:       n.cfg.AdvertiseClientURL,
@@ -393,7 +395,7 @@ func (n *Node) Run(ctx context.Context) error {
 	n.stopClients()
 	stopFollowUps := time.AfterFunc(ShutdownFollowUpTimeout, n.stopFollowUps)
 	defer stopFollowUps.Stop()
-	errs := []error{cause, n.client.Shutdown(shutCtx)}
+	errs := []error{cause, n.shutdownClients(shutCtx)}
 	if !clientDone {
 		errs = append(errs, <-clientErr)
 	}
@@ -415,6 +417,35 @@ func (n *Node) Run(ctx context.Context) error {
 	err := errors.Join(errs...)
 	n.log.Info("node stopped", zap.Error(err))
 	return err
+}
+
+// shutdownClients stops the client listener gracefully within ctx. The
+// connections still open at the deadline are closed; that fails the
+// shutdown only when a request was still running: net/http also waits (5 s)
+// on a connection accepted just before the listener closed whose first
+// request it has not read yet (golang/go#22682), which is no request this
+// node left unfinished.
+func (n *Node) shutdownClients(ctx context.Context) error {
+	err := n.client.Shutdown(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	running := n.inflight.Load()
+	closeErr := n.client.Close()
+	if running > 0 {
+		return errors.Join(fmt.Errorf("server: %d client requests still running at the end of the graceful shutdown: %w", running, err), closeErr)
+	}
+	n.log.Warn("client connections without a request closed at the end of the graceful shutdown")
+	return closeErr
+}
+
+// countInflight counts the requests being served, for shutdownClients.
+func (n *Node) countInflight(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		n.inflight.Add(1)
+		defer n.inflight.Add(-1)
+		return next(c)
+	}
 }
 
 // serveUntilClosed serves ln and reports an error other than the server's
