@@ -7,10 +7,12 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
 	"github.com/raftlock/raftlock/client/wire"
+	"github.com/raftlock/raftlock/server/servertest"
 )
 
 func TestRetryAfterLeaderChange(t *testing.T) {
@@ -24,20 +26,7 @@ func TestRetryAfterLeaderChange(t *testing.T) {
 	}
 	// A second client queues on the lock with its own key, through the leader.
 	waitKey := []string{wire.HeaderIdempotencyKey, "retry-wait"}
-	queued := make(chan answer, 1)
-	go func() {
-		a, err := ac.do(ctx, "POST", c.URL(leader)+"/v1/locks/r/acquire", `{"ttl":"30s","wait":"1m"}`, waitKey...)
-		if err != nil {
-			a = answer{Status: 503, Body: map[string]any{"error": map[string]any{"code": wire.CodeNoLeader}}}
-		}
-		queued <- a
-	}()
-	waitWaiters(t, ctx, ac, c.URL(leader), "r", 1)
-	c.Stop(leader)
-	if a := <-queued; a.Status != 503 {
-		t.Fatalf("queued acquire when its leader stopped = %d %s; want 503 (or a dropped connection)", a.Status, a.Raw)
-	}
-	next := waitLeader(t, ctx, c)
+	next := queueThenStopLeader(t, ctx, c, ac, leader, "r", `{"ttl":"30s","wait":"1m"}`, waitKey)
 	other := (next + 1) % 3
 	if other == leader {
 		other = (next + 2) % 3
@@ -52,6 +41,8 @@ func TestRetryAfterLeaderChange(t *testing.T) {
 	}
 	// The waiter retries with its key on the new leader and is granted at
 	// the release.
+	queued := make(chan answer, 1)
+	// Exits when the new leader answers.
 	go func() {
 		a, err := ac.do(ctx, "POST", c.URL(next)+"/v1/locks/r/acquire", `{"ttl":"30s","wait":"1m"}`, waitKey...)
 		if err != nil {
@@ -86,20 +77,7 @@ func TestRetryOfWaitGrantedThenLost(t *testing.T) {
 	}
 	waitKey := []string{wire.HeaderIdempotencyKey, "granted-then-lost"}
 	body := fmt.Sprintf(`{"lease_id":%d,"wait":"1m"}`, lease.num("lease_id"))
-	queued := make(chan answer, 1)
-	go func() {
-		a, err := ac.do(ctx, "POST", c.URL(leader)+"/v1/locks/g/acquire", body, waitKey...)
-		if err != nil {
-			a = answer{Status: 503, Body: map[string]any{"error": map[string]any{"code": wire.CodeNoLeader}}}
-		}
-		queued <- a
-	}()
-	waitWaiters(t, ctx, ac, c.URL(leader), "g", 1)
-	c.Stop(leader)
-	if a := <-queued; a.Status != 503 {
-		t.Fatalf("queued acquire when its leader stopped = %d %s; want 503 (or a dropped connection)", a.Status, a.Raw)
-	}
-	next := waitLeader(t, ctx, c)
+	next := queueThenStopLeader(t, ctx, c, ac, leader, "g", body, waitKey)
 	var rel answer
 	if err := waitFor(ctx, func() bool {
 		rel = ac.must(ctx, "POST", c.URL(next)+"/v1/locks/g/release", map[string]any{"token": held.num("token")})
@@ -120,4 +98,26 @@ func TestRetryOfWaitGrantedThenLost(t *testing.T) {
 	if retry.Status != 200 || retry.num("token") != granted.num("token") || retry.num("lease_id") != lease.num("lease_id") {
 		t.Fatalf("retry after the grant and the revoke = %d %s; want 200 with the grant's token %d", retry.Status, retry.Raw, granted.num("token"))
 	}
+}
+
+// queueThenStopLeader queues an acquire of lock name (body, with key's
+// header) on the leader, stops the leader, checks that the acquire was
+// answered no_leader (or lost its connection), and returns the next leader.
+func queueThenStopLeader(t *testing.T, ctx context.Context, c *servertest.Cluster, ac *apiClient, leader int, name, body string, key []string) int {
+	t.Helper()
+	queued := make(chan answer, 1)
+	// Exits when the leader answers or its connection drops.
+	go func() {
+		a, err := ac.do(ctx, "POST", c.URL(leader)+"/v1/locks/"+name+"/acquire", body, key...)
+		if err != nil {
+			a = answer{Status: 503, Body: map[string]any{"error": map[string]any{"code": wire.CodeNoLeader}}}
+		}
+		queued <- a
+	}()
+	waitWaiters(t, ctx, ac, c.URL(leader), name, 1)
+	c.Stop(leader)
+	if a := <-queued; a.Status != 503 {
+		t.Fatalf("queued acquire when its leader stopped = %d %s; want 503 (or a dropped connection)", a.Status, a.Raw)
+	}
+	return waitLeader(t, ctx, c)
 }

@@ -160,6 +160,8 @@ type cluster struct {
 	// memberships records every membership each node applied.
 	memMu       sync.Mutex
 	memberships map[consensus.NodeID][]consensus.Membership
+	// started is each node's status when it was last created, before Run.
+	started map[consensus.NodeID]consensus.Status
 }
 
 func newCluster(t *testing.T, size int) *cluster {
@@ -182,6 +184,7 @@ func newSnapshotCluster(t *testing.T, size int, snapshotEntries, tailEntries uin
 		tailEntries:     tailEntries,
 		joiners:         map[consensus.NodeID]bool{},
 		memberships:     map[consensus.NodeID][]consensus.Membership{},
+		started:         map[consensus.NodeID]consensus.Status{},
 	}
 	for i := 1; i <= size; i++ {
 		c.voters = append(c.voters, consensus.NodeID(i))
@@ -236,6 +239,7 @@ func (c *cluster) start(id consensus.NodeID) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	c.cancel[id], c.errs[id] = cancel, errc
+	c.started[id] = n.Status()
 	go func() { errc <- n.Run(ctx) }() // exits when cancel is called
 }
 
