@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/http"
@@ -170,9 +168,7 @@ func (n *Node) newMember(req wire.MemberRequest) (Member, error) {
 // the members of --initial-cluster.
 func freshNodeID(d *memberDir) consensus.NodeID {
 	for {
-		var b [8]byte
-		_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error
-		id := consensus.NodeID(binary.BigEndian.Uint64(b[:]))
+		id := consensus.NodeID(randomUint64())
 		if id == consensus.None || d.membership.IsMember(id) || slices.ContainsFunc(d.members, func(m Member) bool { return m.ID == id }) {
 			continue
 		}

@@ -166,5 +166,5 @@ func (jc *joinCaller) promote(ctx context.Context, name string) error {
 
 // randomKey is a fresh suffix for an Idempotency-Key.
 func randomKey() string {
-	return fmt.Sprintf("%x-%x", randomSeed(), time.Now().UnixNano())
+	return fmt.Sprintf("%x-%x", randomUint64(), time.Now().UnixNano())
 }

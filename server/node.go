@@ -246,7 +246,7 @@ func (n *Node) wire(opts Options) error {
 	}
 	seed := opts.Seed
 	if seed == 0 {
-		seed = randomSeed()
+		seed = randomUint64()
 	}
 	drv, err = driver.New(driver.Config{
 		ID:              n.self.ID,
@@ -544,9 +544,10 @@ func (n *Node) StoreStats() StoreStats {
 	return StoreStats{Saves: n.store.saves.Load(), Entries: n.store.entries.Load()}
 }
 
-// randomSeed draws the election jitter seed, so that nodes restarted together
-// do not draw the same timeouts.
-func randomSeed() uint64 {
+// randomUint64 draws 64 random bits: the election jitter seed (so nodes
+// restarted together do not draw the same timeouts), fresh raft ids, join
+// request keys.
+func randomUint64() uint64 {
 	var b [8]byte
 	_, err := rand.Read(b[:])
 	// crypto/rand.Read never returns an error (it crashes the process instead).

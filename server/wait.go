@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -95,12 +94,9 @@ type acquireCall struct {
 const internalRequestIDPrefix = "raftlock wait "
 
 // internalRequestID returns a fresh request id for a keyless waiting
-// request: 128 random bits.
+// request: 128 random bits (crypto/rand.Text).
 func internalRequestID() string {
-	var b [16]byte
-	_, err := rand.Read(b[:])
-	assertf(err == nil, "crypto/rand: %v", err) // Read never fails; it crashes the process instead
-	return internalRequestIDPrefix + hex.EncodeToString(b[:])
+	return internalRequestIDPrefix + rand.Text()
 }
 
 // awaitGrant waits until lease is granted a's lock, the wait runs out, the
