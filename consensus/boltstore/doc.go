@@ -1,6 +1,7 @@
 // Package boltstore is the durable storage of a raftlock node: the Raft log and
-// hard state in one bbolt file, read by the consensus core through the
-// consensus.Storage interface and written by the driver through Save.
+// hard state in one bbolt file with a write-ahead journal in front of it,
+// read by the consensus core through the consensus.Storage interface and
+// written by the driver through Save.
 //
 // # What it owns
 //
@@ -11,11 +12,17 @@
 //   - Verification: Open scans the whole log once and refuses to start on a
 //     bad checksum, a key that does not match its entry, a gap, or a term that
 //     goes down, with an error naming the file and the index (ErrCorrupt).
-//   - Durability: Save writes one Ready (hard state and entries) in one bbolt
-//     read-write transaction that is fsynced when it commits (bbolt's commit
-//     is two fdatasyncs: the new pages, then the meta page that points at
-//     them). The driver batches many proposals into one Ready, so a busy node
-//     pays one commit per Ready, never one per entry.
+//   - Durability: Save appends one Ready (hard state and entries) to the
+//     journal, a write-ahead file beside the bbolt file, and fdatasyncs it
+//     once (journal.go). bbolt's own commit is two fdatasyncs (the new
+//     pages, then the meta page that points at them), so a Save through the
+//     journal asks the disk for half the flushes. What the journal holds is
+//     written into bbolt in one fsynced transaction (a flush) once it
+//     reaches journalDirtyBytesMax of entries, before a snapshot is recorded
+//     or installed, before a compaction and at Close; Open replays what a
+//     crash left in it. A Ready too large for the journal is committed to
+//     bbolt directly. The driver batches many proposals into one Ready, so
+//     a busy node pays one journal write per Ready, never one per entry.
 //   - An in-memory index of first and last index and of the term of every
 //     entry (kept as runs of equal terms), so Term, FirstIndex and LastIndex
 //     never open a transaction, and a bounded cache of the most recently
@@ -38,6 +45,14 @@
 //	                   (absent while nothing was removed)
 //	    "snapshot"  -> framed consensus.SnapshotMeta of the latest snapshot
 //	                   (absent while there is none)
+//	    "journal"   -> 8-byte big-endian number of the last journal record
+//	                   bbolt holds (absent: none yet)
+//
+//	file <path>.journal
+//	    records, each a 4-byte big-endian length and a framed
+//	    {sequence number, hard state, entries}; the ones numbered above
+//	    meta "journal", in a consecutive run from offset 0, are the Saves
+//	    bbolt does not hold yet
 //
 // The snapshot's data is the caller's, in a file beside this one, durable
 // before SetSnapshot or ApplySnapshot records it. Later additions (an applied
@@ -46,7 +61,7 @@
 //
 // # What it must never do
 //
-//   - Acknowledge a Save before its transaction is durable, or offer a way to
+//   - Acknowledge a Save before its record or transaction is durable, or offer a way to
 //     skip the fsync in production (the unexported noSync option exists for
 //     benchmarks and tests of this package only).
 //   - Trust bytes read from the file: every value is checked and bounded

@@ -134,3 +134,15 @@ func errorClass(err error) string {
 	}
 	return "other: " + err.Error()
 }
+
+// crash closes s as a crash would: the journal is not flushed into bbolt,
+// so the next Open must replay it.
+func (s *Store) crash() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return errors.Join(s.jr.close(), s.db.Close())
+}

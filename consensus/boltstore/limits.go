@@ -70,3 +70,16 @@ const logFillPercent = 0.95
 // soon after they are written, to send them to followers and to apply them
 // once committed; this many bytes cover many Readies of a busy node.
 const tailCacheBytesMax = 8 << 20
+
+// journalDirtyBytesMax bounds the entries (by consensus.Entry.Size) the
+// journal holds before they are flushed into bbolt. A Save whose entries
+// alone exceed it bypasses the journal. It is at most half the tail cache,
+// which must hold every journaled entry for reads and for the flush. The
+// bound also bounds a flush: about 10,000 small entries, tens of
+// milliseconds, once per that many entries.
+const journalDirtyBytesMax = 1 << 20
+
+// journalBytesMax bounds the journal file: a record that would end past it
+// is written after a flush, at offset 0. A record of entries within
+// journalDirtyBytesMax (encoding adds a few bytes per entry) fits.
+const journalBytesMax = 4 * journalDirtyBytesMax

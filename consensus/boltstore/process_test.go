@@ -31,6 +31,10 @@ const (
 	// crashExitCode) inside the Save of crashSecond, just before its commit.
 	helperCrash = "crash"
 
+	// helperStream opens the store and saves streamEntry(1), (2), ... for
+	// ever, printing each index once its Save returned.
+	helperStream = "stream"
+
 	helperReady   = "ready"
 	crashExitCode = 7
 )
@@ -42,6 +46,19 @@ func crashFirst() (consensus.HardState, []consensus.Entry) {
 
 func crashSecond() (consensus.HardState, []consensus.Entry) {
 	return consensus.HardState{Term: 5, Vote: 3, Commit: 3}, makeEntries(6, 20, 5)
+}
+
+// streamKillAfter is how many Saves the stream helper has acknowledged
+// when it is killed: with streamEntry's size, about 2.5 journal flushes.
+const streamKillAfter = 400
+
+// streamEntry is the stream helper's entry at index i.
+func streamEntry(i consensus.Index) consensus.Entry {
+	data := make([]byte, 6<<10)
+	for k := range data {
+		data[k] = byte(uint64(i)*31 + uint64(k))
+	}
+	return consensus.Entry{Index: i, Term: 1, Data: data}
 }
 
 // runHelper is the body of a helper process; it returns the exit code.
@@ -73,6 +90,14 @@ func runHelper(mode, path string) int {
 			fmt.Fprintln(os.Stderr, err)
 		}
 		return 2
+	case helperStream:
+		for i := consensus.Index(1); ; i++ {
+			if err := s.Save(consensus.HardState{Term: 1, Vote: 1, Commit: i}, []consensus.Entry{streamEntry(i)}); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 2
+			}
+			fmt.Println(i)
+		}
 	default:
 		fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
 		return 2

@@ -9,16 +9,18 @@ import (
 	"github.com/raftlock/raftlock/consensus"
 )
 
-// Save persists one Ready: hs when it is not empty, and ents, in one bbolt
-// read-write transaction that is fsynced when it commits (step 1 of the
-// driver contract). When ents[0].Index is at or below the last stored index,
-// the stored suffix from that index on is deleted first. Entries at or below
-// the compacted prefix are ignored, as MemoryStorage.Append ignores them.
+// Save persists one Ready: hs when it is not empty, and ents (step 1 of the
+// driver contract). It appends them to the journal as one record and
+// fdatasyncs it once; a Save whose entries are too large for the journal
+// (journalDirtyBytesMax) is committed to bbolt directly instead. When
+// ents[0].Index is at or below the last stored index, the stored suffix from
+// that index on is replaced. Entries at or below the compacted prefix are
+// ignored, as MemoryStorage.Append ignores them.
 //
 // Save returns ErrGap when ents would leave a hole after the last index and
 // ErrTooLarge for an entry above EntryDataBytesMax; both leave the store
-// unchanged. When the commit itself fails the store is unchanged in memory
-// and every later write fails with ErrFailed: the file holds the previous
+// unchanged. When the write itself fails the store is unchanged in memory
+// and every later write fails with ErrFailed: the files hold the previous
 // state, or after a failed fsync a state nobody can vouch for, which the
 // next Open verifies. Truncating at or below the stored commit index, or moving the
 // term or commit backwards, is a caller bug and panics.
@@ -35,9 +37,18 @@ func (s *Store) Save(hs consensus.HardState, ents []consensus.Entry) error {
 	if err != nil {
 		return err
 	}
-	if err := s.commit(func(tx *bolt.Tx) error { return s.writeReady(tx, hs, ents) }); err != nil {
+	if hs.IsEmpty() && len(ents) == 0 {
+		return nil
+	}
+	if err := s.persist(hs, ents); err != nil {
 		return err
 	}
+	s.remember(hs, ents)
+	return nil
+}
+
+// remember brings the in-memory state up to a durable Save. s.mu is held.
+func (s *Store) remember(hs consensus.HardState, ents []consensus.Entry) {
 	if !hs.IsEmpty() {
 		s.hs = hs
 	}
@@ -48,7 +59,6 @@ func (s *Store) Save(hs consensus.HardState, ents []consensus.Entry) error {
 		}
 		s.tail.saved(ents)
 	}
-	return nil
 }
 
 // writable reports why the store takes no writes, if it does not. s.mu is held.
@@ -114,8 +124,9 @@ func (s *Store) checkSave(hs consensus.HardState, ents []consensus.Entry) ([]con
 	return ents, nil
 }
 
-// writeReady fills tx with one Ready's hard state and entries.
-func (s *Store) writeReady(tx *bolt.Tx, hs consensus.HardState, ents []consensus.Entry) error {
+// writeReady fills tx with one Ready's hard state and entries; diskLast is
+// the highest index the log bucket may hold.
+func (s *Store) writeReady(tx *bolt.Tx, hs consensus.HardState, ents []consensus.Entry, diskLast consensus.Index) error {
 	if !hs.IsEmpty() {
 		if err := s.putFramed(tx, keyHardState, &hs); err != nil {
 			return err
@@ -128,7 +139,7 @@ func (s *Store) writeReady(tx *bolt.Tx, hs consensus.HardState, ents []consensus
 	b.FillPercent = logFillPercent
 	// Delete the replaced suffix key by key: the cache knows exactly which
 	// indexes are stored, and deleting under a moving cursor skips keys.
-	for i := ents[0].Index; i <= s.idx.last; i++ {
+	for i := ents[0].Index; i <= diskLast; i++ {
 		if err := b.Delete(indexKey(i)); err != nil {
 			return fmt.Errorf("boltstore: delete entry %d: %w", i, err)
 		}

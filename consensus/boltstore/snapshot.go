@@ -31,6 +31,10 @@ func (s *Store) SetSnapshot(meta consensus.SnapshotMeta) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
+	// bbolt must hold the log this write builds on.
+	if err := s.flushJournal(); err != nil {
+		return err
+	}
 	if meta.Index <= s.snap.Index {
 		return fmt.Errorf("boltstore: snapshot at %d, have %d: %w", meta.Index, s.snap.Index, consensus.ErrSnapshotOutOfDate)
 	}
@@ -68,6 +72,10 @@ func (s *Store) ApplySnapshot(meta consensus.SnapshotMeta) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
+	// bbolt must hold the log this write builds on.
+	if err := s.flushJournal(); err != nil {
+		return err
+	}
 	if meta.Index <= s.snap.Index || meta.Index <= s.idx.base.Index {
 		return fmt.Errorf("boltstore: install snapshot at %d, have snapshot %d and log base %d: %w",
 			meta.Index, s.snap.Index, s.idx.base.Index, consensus.ErrSnapshotOutOfDate)
@@ -103,6 +111,7 @@ func (s *Store) ApplySnapshot(meta consensus.SnapshotMeta) error {
 	}
 	s.hs, s.snap = hs, meta
 	s.idx = logIndex{base: base, last: base.Index}
+	s.diskLast = base.Index
 	s.tail.clear()
 	return nil
 }
@@ -117,6 +126,10 @@ func (s *Store) Compact(i consensus.Index) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.writable(); err != nil {
+		return err
+	}
+	// bbolt must hold the log this write builds on.
+	if err := s.flushJournal(); err != nil {
 		return err
 	}
 	if i <= s.idx.base.Index {

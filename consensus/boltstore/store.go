@@ -67,8 +67,16 @@ type Store struct {
 	// Invariant: snap.Index <= hs.Commit.
 	snap consensus.SnapshotMeta
 	idx  logIndex
+	// tail holds the newest entries.
+	// Invariant: it holds every entry from dirty.from on.
 	tail tailCache
 	fr   *framer
+	// jr is the journal; dirty is what it holds that bbolt does not.
+	jr    *journal
+	dirty dirtyState
+	// diskLast bounds the indexes in bbolt's log bucket (no key above it).
+	// Invariant: diskLast == idx.last when dirty.from == 0.
+	diskLast consensus.Index
 
 	// beforeCommit, when set (tests only), runs after a write transaction is
 	// filled and before it commits; an error rolls the transaction back, as a
@@ -117,6 +125,13 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	s.fr = newFramer(s.h)
 	if err := s.init(!opts.noSync); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	s.diskLast = s.idx.last
+	if err := s.replayJournal(!opts.noSync); err != nil {
+		if s.jr != nil {
+			err = errors.Join(err, s.jr.close())
+		}
 		return nil, errors.Join(err, db.Close())
 	}
 	return s, nil
@@ -258,7 +273,13 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	if err := s.db.Close(); err != nil {
+	var flushErr error
+	if s.failed == nil {
+		// Not needed for durability (Open replays the journal); it saves the
+		// next Open the replay.
+		flushErr = s.flushJournal()
+	}
+	if err := errors.Join(flushErr, s.jr.close(), s.db.Close()); err != nil {
 		return fmt.Errorf("boltstore: close %s: %w", s.path, err)
 	}
 	return nil
@@ -333,7 +354,27 @@ func (s *Store) Entries(lo, hi consensus.Index, maxBytes uint64) ([]consensus.En
 	if ents, ok := s.tail.read(lo, hi, maxBytes); ok {
 		return ents, nil
 	}
-	return s.entriesFromDisk(lo, hi, maxBytes)
+	first, ok := s.tail.first()
+	if !ok {
+		first = hi
+	}
+	return s.entriesFrom(lo, hi, maxBytes, first)
+}
+
+// entriesFrom is Entries for a range that starts below cacheFrom: bbolt
+// has the entries below cacheFrom (those after may be only in the journal),
+// the cache the rest. s.mu is held (read).
+func (s *Store) entriesFrom(lo, hi consensus.Index, maxBytes uint64, cacheFrom consensus.Index) ([]consensus.Entry, error) {
+	diskHi := min(hi, cacheFrom)
+	ents, err := s.entriesFromDisk(lo, diskHi, maxBytes)
+	if err != nil || diskHi == hi || ents[len(ents)-1].Index != diskHi-1 {
+		return ents, err
+	}
+	used := entriesSize(ents)
+	if used >= maxBytes {
+		return ents, nil
+	}
+	return s.tail.appendWithin(ents, diskHi, hi, maxBytes-used), nil
 }
 
 // entriesFromDisk is Entries through a bbolt read transaction, for a range

@@ -109,3 +109,19 @@ func (c *tailCache) read(lo, hi consensus.Index, maxBytes uint64) (ents []consen
 	copy(out, src)
 	return out, true
 }
+
+// appendWithin appends to dst copies of the cached entries from lo (which
+// must be cached) up to hi, as many as fit in budget bytes (maybe none).
+func (c *tailCache) appendWithin(dst []consensus.Entry, lo, hi consensus.Index, budget uint64) []consensus.Entry {
+	first, ok := c.first()
+	assertf(ok && lo >= first, "appendWithin from %d, cache starts at %d (cached %t)", lo, first, ok)
+	var size uint64
+	for _, e := range c.ents[lo-first : hi-first] {
+		size += e.Size()
+		if size > budget {
+			break
+		}
+		dst = append(dst, e)
+	}
+	return dst
+}
