@@ -25,13 +25,18 @@ import (
 //     may be in the log: the server commits CheckpointLeases{id, Remaining: 0}
 //     before answering the client, or a next leader could use the old
 //     remaining time and expire the lease before the deadline just promised.
+//     Only a late keepalive finds one (step 5): a healthy one writes nothing.
 //  4. Periodically: Expired(now, n) lists leases past their deadline; propose
 //     ExpireLease for each. They are not reported again (nor kept alive)
 //     unless Track or Reset brings them back.
 //  5. Periodically (every checkpoint interval C): Checkpoints(now) and
-//     propose them, CheckpointsPerCommandMax per command. Over repeated
-//     elections a lease then lives at most about ttl/(1 - C/E) when elections
-//     come every E > C, instead of for ever.
+//     propose them, CheckpointsPerCommandMax per command. Only quiet leases
+//     (at most ttl/CheckpointQuietDivisor left: a keepalive was missed) and
+//     leases whose record stands are recorded, so a lease kept alive in time
+//     is never in the log and its keepalives never write. The price: a lease
+//     nobody keeps alive is first recorded only by a leader that lasts
+//     ttl/CheckpointQuietDivisor + C; after that, with elections every E > C,
+//     it lives at most about ttl/(1 - C/E) instead of for ever.
 type LeaseClock struct {
 	timers map[LeaseID]*leaseTimer
 	// due orders the timers not yet reported by Expired by (deadline, id).
@@ -44,13 +49,10 @@ type leaseTimer struct {
 	heapIndex int
 	ttl       Duration
 	deadline  Duration
-	// checkpointed: a checkpoint of this lease was handed out and not
-	// cleared since, so a keepalive must clear it.
+	// checkpointed: a checkpoint of this lease was handed out (or Reset
+	// found one in the table) and not cleared since: its record stands, so
+	// a keepalive must clear it.
 	checkpointed bool
-	// recorded: this clock has checkpointed the lease at least once. After
-	// that a lease kept alive in time is left out of checkpoints, so its
-	// keepalives write nothing (see Checkpoints).
-	recorded bool
 	// expiring: reported by Expired; no longer kept alive or reported.
 	expiring bool
 }
@@ -190,26 +192,35 @@ func (c *LeaseClock) Expired(now Duration, limit int) []LeaseID {
 // checkpointed. A remaining time is at least 1ns (0 would mean "clear") and
 // at most the ttl.
 //
-// A lease needs one when this clock never recorded it (once per leadership),
-// when its record stands (nobody kept it alive since: a lease left to expire
-// is checkpointed every round, which bounds how far elections stretch it), or
-// when it is quiet (at most half its ttl left: a keepalive was missed). A
-// lease kept alive in time is left out after its first record is cleared, so
-// its keepalives stop writing to the log: one clearing write per lease per
-// leader, not one per checkpoint round.
+// A lease needs one when its record stands (nobody kept it alive since: a
+// lease left to expire is recorded every round, which bounds how far
+// elections stretch it) or when it is quiet (at most
+// ttl/CheckpointQuietDivisor left: clients renew every ttl/3, so a keepalive
+// was missed). A lease kept alive in time is never recorded, so its
+// keepalives never write to the log.
+//
+// Why only those: keepalives are not in the log, so a new leader cannot tell
+// a lease renewed just before the old leader died from a dead one; only a
+// record tells it, and a record must be cleared by a write when the lease is
+// renewed. Recording only quiet leases keeps that write off healthy
+// keepalives. The price is that a lease nobody keeps alive is first recorded
+// only under a leader that lasts ttl/CheckpointQuietDivisor + C (C the
+// checkpoint interval); until then each leader restarts its ttl. After that
+// each election costs at most C, so with elections every E > C it lives at
+// most about ttl/(1 - C/E). (etcd 3.4 by default never checkpoints: its
+// leases stretch without bound under elections.)
 func (c *LeaseClock) Checkpoints(now Duration) []Checkpoint {
-	out := make([]Checkpoint, 0, len(c.timers))
+	var out []Checkpoint // few: most leases are kept alive in time
 	for id, lt := range c.timers {
 		if lt.expiring {
 			continue
 		}
 		remaining := lt.deadline - now
-		if lt.recorded && !lt.checkpointed && remaining > lt.ttl/CheckpointQuietDivisor {
+		if !lt.checkpointed && remaining > lt.ttl/CheckpointQuietDivisor {
 			continue
 		}
 		out = append(out, Checkpoint{LeaseID: id, Remaining: min(max(remaining, Nanosecond), lt.ttl)})
 		lt.checkpointed = true
-		lt.recorded = true
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].LeaseID < out[j].LeaseID })
 	return out

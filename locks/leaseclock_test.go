@@ -8,9 +8,12 @@ import (
 )
 
 // Tests of LeaseClock with a fake clock (plain Duration readings): keepalive,
-// expiry reports, a leader change in the middle of a lease, and both halves
-// of lease checkpoints: a new leader never expires a lease earlier than the
-// old one would have, and repeated elections extend a lease only boundedly.
+// expiry reports, a leader change in the middle of a lease, and the three
+// sides of lease checkpoints: a new leader never expires a lease earlier than
+// the old one would have; repeated elections extend a lease only boundedly
+// once some leader lasted long enough to record it (and without bound when
+// none does: the trade-off); and a lease kept alive in time never costs a
+// log write.
 
 func TestLeaseClockKeepaliveAndExpiry(t *testing.T) {
 	c := NewLeaseClock()
@@ -76,6 +79,9 @@ type leaderSim struct {
 	offset  Duration
 	expired map[LeaseID]Duration // real time of expiry
 	r       *rand.Rand
+	// records and clears count the CheckpointLeases commands committed by
+	// checkpoint rounds and by keepalives (clearing writes).
+	records, clears int
 }
 
 func (s *leaderSim) elect(real Duration) {
@@ -88,6 +94,7 @@ func (s *leaderSim) checkpoint(real Duration) {
 	cps := s.clock.Checkpoints(real + s.offset)
 	if len(cps) > 0 {
 		s.h.ok(Command{Kind: KindCheckpointLeases, Checkpoints: cps})
+		s.records++
 	}
 }
 
@@ -99,6 +106,7 @@ func (s *leaderSim) keepalive(id LeaseID, real Duration) (deadline Duration, ok 
 	}
 	if clr {
 		s.h.ok(Command{Kind: KindCheckpointLeases, Checkpoints: []Checkpoint{{LeaseID: id}}})
+		s.clears++
 	}
 	rem, _ := s.clock.Remaining(id, real+s.offset)
 	return real + rem, true
@@ -157,10 +165,15 @@ func TestCheckpointNeverEarlier(t *testing.T) {
 				promised[lt.ID] = lt.TTL
 			}
 			step := sec / 10
-			for real := Duration(0); real < 60*sec; real += step {
+			for real := Duration(0); real < 90*sec; real += step {
 				switch p := sim.r.IntN(100); {
 				case p < 3:
-					sim.elect(real)
+					// Elections stop at 75s so every lease ends: one nobody
+					// keeps alive is recorded only under a leader that lasts
+					// ttl/2 + C (TestCheckpointBoundsExtension).
+					if real < 75*sec {
+						sim.elect(real)
+					}
 				case p < 10:
 					sim.checkpoint(real)
 				case p < 40:
@@ -179,26 +192,36 @@ func TestCheckpointNeverEarlier(t *testing.T) {
 				}
 			}
 			if len(sim.expired) != len(ids) {
-				t.Errorf("%d of %d leases expired by 60s; want all", len(sim.expired), len(ids))
+				t.Errorf("%d of %d leases expired by 90s; want all", len(sim.expired), len(ids))
 			}
 		})
 	}
 }
 
 // TestCheckpointBoundsExtension: a lease nobody keeps alive, with a new
-// leader every E. Without checkpoints each leader restarts the full ttl and
-// the lease never expires; with checkpoints every C < E it expires by
-// ttl/(1 - C/E).
+// leader every E and checkpoints every C < E. Without checkpoints each leader
+// restarts the full ttl and the lease never expires. With them it is first
+// recorded once it is quiet (ttl/CheckpointQuietDivisor left), so only by a
+// leader that lasts ttl/CheckpointQuietDivisor + C:
+//   - E >= ttl/2 + C: the first leader records it; from then on every round
+//     records it and each election wastes at most the C since the last
+//     round, so it expires by ttl/(1 - C/E) (here 10s/(1 - 1/7) = 11.7s);
+//   - E < ttl/2 + C: no leader records it, so each one restarts the ttl and
+//     the lease lives for ever. This is the price of keepalives that never
+//     write (TestCheckpointHealthyLeaseNeverWrites); changing it changes
+//     that trade-off, so this case pins it.
 func TestCheckpointBoundsExtension(t *testing.T) {
 	sec := dur(time.Second)
-	ttl, every, cpEvery := 10*sec, 4*sec, 1*sec
+	ttl, cpEvery := 10*sec, 1*sec
 	cases := []struct {
 		name        string
+		every       Duration // election interval E
 		checkpoints bool
 		expireBy    Duration // 0: must never expire within the run
 	}{
-		{"no checkpoints: lives for ever", false, 0},
-		{"checkpoints: bounded", true, Duration(float64(ttl) / (1 - float64(cpEvery)/float64(every)))},
+		{"no checkpoints: lives for ever", 7 * sec, false, 0},
+		{"elections every 7s >= ttl/2 + C: bounded by ttl/(1 - C/E)", 7 * sec, true, Duration(float64(ttl) / (1 - float64(cpEvery)/float64(7*sec)))},
+		{"elections every 4s < ttl/2 + C: never recorded, lives for ever", 4 * sec, true, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -207,7 +230,7 @@ func TestCheckpointBoundsExtension(t *testing.T) {
 			sim.elect(0)
 			step := sec / 10
 			for real := Duration(0); real <= 100*sec; real += step {
-				if real > 0 && real%every == 0 {
+				if real > 0 && real%tc.every == 0 {
 					sim.elect(real)
 				}
 				if tc.checkpoints && real%cpEvery == 0 {
@@ -218,7 +241,7 @@ func TestCheckpointBoundsExtension(t *testing.T) {
 			at, gone := sim.expired[id]
 			switch {
 			case tc.expireBy == 0 && gone:
-				t.Errorf("lease expired at %s; without checkpoints each election restarts the ttl", at)
+				t.Errorf("lease expired at %s; want alive at 100s: no leader records it, so each election restarts the ttl", at)
 			case tc.expireBy != 0 && (!gone || at > tc.expireBy+step):
 				t.Errorf("lease expired at %s (expired %t); want by %s", at, gone, tc.expireBy)
 			case tc.expireBy != 0 && at < ttl:
@@ -264,38 +287,59 @@ func TestLeaseClockObserve(t *testing.T) {
 	}
 }
 
-// TestCheckpointHealthyLeaseWritesOnce: a lease kept alive every ttl/3 is
-// checkpointed once under a leader, so only its first keepalive after that
-// must clear a record; later keepalives write nothing. A lease that misses
-// keepalives (half its ttl left) is checkpointed again.
-func TestCheckpointHealthyLeaseWritesOnce(t *testing.T) {
+// TestCheckpointHealthyLeaseNeverWrites: a lease kept alive every ttl/3
+// across checkpoint rounds and leader changes is never recorded, so its
+// keepalives need no clearing write. Once it misses keepalives (at most half
+// its ttl left) a round records it, and its late keepalive clears the record.
+func TestCheckpointHealthyLeaseNeverWrites(t *testing.T) {
 	sec := dur(time.Second)
 	ttl := 15 * sec
-	c := NewLeaseClock()
-	c.Reset(0, []LeaseTimer{{ID: 7, TTL: ttl}})
-	clears := 0
-	for now := Duration(0); now < 120*sec; now += sec {
-		if now%(5*sec) == 0 { // checkpoint round every 5s
-			c.Checkpoints(now)
-		}
-		if now%(5*sec) == 2*sec { // keepalive every ttl/3, between rounds
-			_, clr, ok := c.Keepalive(7, now)
-			if !ok {
-				t.Fatalf("Keepalive(7) at %s: lease gone", now)
-			}
-			if clr {
-				clears++
-			}
+	sim := &leaderSim{t: t, h: newHarness(t), expired: make(map[LeaseID]Duration), r: rand.New(rand.NewPCG(3, 4))}
+	id := sim.h.lease(time.Duration(ttl))
+	sim.elect(0)
+	keepalive := func(real Duration) {
+		t.Helper()
+		if _, ok := sim.keepalive(id, real); !ok {
+			t.Fatalf("keepalive(%d) at %s: lease gone", id, real)
 		}
 	}
-	if clears != 1 {
-		t.Fatalf("a healthy lease needed %d clearing writes in 120s; want 1", clears)
+	for real := Duration(0); real < 120*sec; real += sec {
+		if real > 0 && real%(20*sec) == 0 { // a new leader every 20s
+			sim.elect(real)
+		}
+		if real%(5*sec) == 0 { // a checkpoint round every 5s
+			sim.checkpoint(real)
+		}
+		if real%(5*sec) == 2*sec { // a keepalive every ttl/3, between rounds
+			keepalive(real)
+		}
+		sim.expire(real)
 	}
-	// Quiet for 9s: at most half its ttl is left, so the next round records it.
-	if got := c.Checkpoints(120*sec + 9*sec); len(got) != 1 || got[0].LeaseID != 7 {
-		t.Fatalf("Checkpoints of a quiet lease = %v; want lease 7", got)
+	if sim.records != 0 || sim.clears != 0 {
+		t.Fatalf("a healthy lease over 120s and 5 leader changes: %d checkpoint and %d clearing writes; want 0 and 0", sim.records, sim.clears)
 	}
-	if _, clr, _ := c.Keepalive(7, 130*sec); !clr {
-		t.Fatal("Keepalive after a quiet lease's checkpoint: clear = false; want true")
+	// Quiet for 9s after its keepalive at 117s: at most half its ttl is
+	// left, so the next round records it.
+	sim.checkpoint(126 * sec)
+	if got := sim.h.tbl.LeaseTimers(); sim.records != 1 || len(got) != 1 || got[0].Checkpointed != 6*sec {
+		t.Fatalf("after the round at 126s: %d checkpoint writes, leases %+v; want 1 write recording 6s left", sim.records, got)
+	}
+	keepalive(128 * sec)
+	if got := sim.h.tbl.LeaseTimers(); sim.clears != 1 || len(got) != 1 || got[0].Checkpointed != 0 {
+		t.Fatalf("after the late keepalive: %d clearing writes, leases %+v; want 1 write clearing the record", sim.clears, got)
+	}
+	// Healthy again, under a new leader too: no more writes.
+	sim.elect(130 * sec)
+	for real := 130 * sec; real < 160*sec; real += sec {
+		if real%(5*sec) == 0 {
+			sim.checkpoint(real)
+		}
+		if real%(5*sec) == 3*sec {
+			keepalive(real)
+		}
+		sim.expire(real)
+	}
+	if sim.records != 1 || sim.clears != 1 {
+		t.Fatalf("healthy again: %d checkpoint and %d clearing writes in all; want 1 and 1", sim.records, sim.clears)
 	}
 }

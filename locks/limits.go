@@ -99,6 +99,7 @@ const (
 )
 
 // CheckpointQuietDivisor: a lease with at most ttl/CheckpointQuietDivisor
-// left has missed a keepalive (clients renew every ttl/3) and is checkpointed
-// again even after its record was cleared.
+// left has missed a keepalive (clients renew every ttl/3) and is
+// checkpointed; one with more left is not, unless its record stands, so
+// keepalives in time never write the log (LeaseClock.Checkpoints).
 const CheckpointQuietDivisor = 2
