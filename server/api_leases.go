@@ -35,9 +35,10 @@ func (n *Node) createLease(c echo.Context) error {
 
 // keepalive is POST /v1/leases/{id}/keepalive. Only the leader answers it,
 // after confirming its leadership with a quorum (ReadIndex: no log write),
-// by resetting the lease's deadline in its lease clock. When a checkpoint
-// of the lease is in the log, it first commits a clearing checkpoint, so a
-// next leader cannot use the old remaining time (locks.LeaseClock, step 3).
+// by resetting the lease's deadline in its lease clock. A keepalive in time
+// writes nothing: only a quiet lease is checkpointed. A late one (its lease
+// was recorded) first commits a clearing checkpoint, so a next leader cannot
+// use the old remaining time (locks.LeaseClock, steps 3 and 5).
 func (n *Node) keepalive(c echo.Context) error {
 	id, err := leaseParam(c)
 	if err != nil {

@@ -31,8 +31,9 @@
 //     linearizable (ReadIndex on the leader) unless ?stale=true.
 //   - The lease clock (runLeaseClock): on the leader only; resets deadlines
 //     on taking office, expires leases past their deadline, commits
-//     CheckpointLeases every CheckpointInterval; keepalives are answered
-//     after a quorum check without a log write.
+//     CheckpointLeases of quiet leases every CheckpointInterval; keepalives
+//     are answered after a quorum check without a log write, except a late
+//     one, which first clears its lease's checkpoint.
 //   - Metrics in the Prometheus text format from a registry per node, and
 //     the access log (zap: route, code, duration, request id).
 //

@@ -2,16 +2,21 @@
 // kept alive (through a follower, which forwards to the leader) outlives its
 // ttl several times; one left alone expires about a ttl later and its lock
 // is freed in the same entry; a lease survives a leader change (the new
-// leader resets its deadline) and then expires under the new leader; and
-// checkpoints bound how much a leader change extends a lease.
+// leader resets its deadline) and then expires under the new leader;
+// checkpoints bound how much a leader change extends a lease; and a lease
+// kept alive in time costs no log write (metrics count the checkpoint
+// commands), while a late keepalive clears its lease's record first.
 package server_test
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/raftlock/raftlock/client/wire"
+	"github.com/raftlock/raftlock/server"
 	"github.com/raftlock/raftlock/server/servertest"
 )
 
@@ -109,33 +114,49 @@ func waitFor(ctx context.Context, cond func() bool) error {
 	return nil
 }
 
-// TestLeaseCheckpointBoundsNewLeader: the leader commits each lease's
-// remaining time every checkpoint interval (a follower's stale read shows
-// it), and a new leader times the lease from that remaining time, not from a
-// fresh ttl, so leader changes stretch a lease by at most the interval.
+// leaseRemaining is the remaining time in a lease answer.
+func leaseRemaining(t *testing.T, a answer) time.Duration {
+	t.Helper()
+	s, _ := a.Body["remaining"].(string)
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		t.Fatalf("lease answer %s: remaining %q: %v", a.Raw, s, err)
+	}
+	return d
+}
+
+// TestLeaseCheckpointBoundsNewLeader: the leader records a lease nobody
+// keeps alive once it is quiet (at most half its ttl left) and then every
+// checkpoint interval (a follower's stale read shows the record), and a new
+// leader times the lease from that record, not from a fresh ttl, so leader
+// changes stretch a lease by at most the interval. The leader change waits
+// for the record, ttl/2 + one interval after the lease is created: before
+// that no round records a lease (locks.LeaseClock.Checkpoints), and a new
+// leader would restart its ttl.
 func TestLeaseCheckpointBoundsNewLeader(t *testing.T) {
 	ctx := testContext(t)
-	c := servertest.Start(t, 3, servertest.Options{Locks: true, CheckpointInterval: 200 * time.Millisecond})
+	const ttl, interval = 10 * time.Second, 200 * time.Millisecond
+	c := servertest.Start(t, 3, servertest.Options{Locks: true, CheckpointInterval: interval})
 	leader := waitLeader(t, ctx, c)
 	ac := newAPIClient(t)
 	l := ac.must(ctx, "POST", c.URL(leader)+"/v1/leases", `{"ttl":"10s"}`)
 	id := itoa(l.num("lease_id"))
 	follower := (leader + 1) % 3
-	remaining := func(a answer) time.Duration {
-		s, _ := a.Body["remaining"].(string)
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			t.Fatalf("lease answer %s: remaining %q: %v", a.Raw, s, err)
-		}
-		return d
-	}
-	// A checkpoint of at most 9s is committed: the follower's table has it.
+	// A record is committed: the follower's table has it.
+	var record time.Duration
 	err := waitFor(ctx, func() bool {
 		a := ac.must(ctx, "GET", c.URL(follower)+"/v1/leases/"+id+"?stale=true", nil)
-		return a.Status == 200 && remaining(a) <= 9*time.Second
+		if a.Status != 200 {
+			return false
+		}
+		record = leaseRemaining(t, a)
+		return record < ttl
 	})
 	if err != nil {
-		t.Fatalf("no checkpoint of lease %s below 9s reached a follower: %v", id, err)
+		t.Fatalf("no checkpoint of lease %s reached a follower: %v", id, err)
+	}
+	if record > ttl/2 {
+		t.Fatalf("lease %s recorded with %v left; want at most half its ttl (%v): only a quiet lease is recorded", id, record, ttl/2)
 	}
 	c.Stop(leader)
 	next := waitLeader(t, ctx, c)
@@ -147,7 +168,97 @@ func TestLeaseCheckpointBoundsNewLeader(t *testing.T) {
 	if err != nil || a.Status != 200 {
 		t.Fatalf("GET lease on the new leader = %d %s (%v)", a.Status, a.Raw, err)
 	}
-	if got := remaining(a); got > 9*time.Second+200*time.Millisecond {
-		t.Errorf("remaining on the new leader = %v; want at most the checkpoint (9s) plus one interval, not a fresh 10s", got)
+	if got := leaseRemaining(t, a); got > record+interval {
+		t.Errorf("remaining on the new leader = %v; want at most the record (%v) plus one interval, not a fresh %v", got, record, ttl)
+	}
+}
+
+// checkpointWrites sums the CheckpointLeases commands every running node of
+// c proposed, whatever their outcome, from its metrics: the log writes of
+// checkpoint rounds and of keepalives that clear a record.
+func checkpointWrites(t *testing.T, ctx context.Context, ac *apiClient, c *servertest.Cluster) float64 {
+	t.Helper()
+	const series = `raftlock_proposals_total{command="checkpoint_leases",`
+	var sum float64
+	for i := 0; i < c.Size(); i++ {
+		if !c.Running(i) {
+			continue
+		}
+		a := ac.must(ctx, "GET", c.URL(i)+server.PathMetrics, nil)
+		for _, line := range strings.Split(a.Raw, "\n") {
+			if !strings.HasPrefix(line, series) {
+				continue
+			}
+			v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+			if err != nil {
+				t.Fatalf("%s/metrics: %q: %v", c.URL(i), line, err)
+			}
+			sum += v
+		}
+	}
+	return sum
+}
+
+// TestLeaseHealthyKeepaliveNeverWrites: a lease kept alive every ttl/3 over
+// dozens of checkpoint intervals costs no log write: no round records it, so
+// no keepalive has a record to clear. Left quiet past half its ttl, a round
+// records it, and the late keepalive that follows clears the record before
+// answering, so a next leader cannot expire the lease early.
+func TestLeaseHealthyKeepaliveNeverWrites(t *testing.T) {
+	ctx := testContext(t)
+	const ttl, interval = 3 * time.Second, 100 * time.Millisecond
+	c := servertest.Start(t, 3, servertest.Options{Locks: true, CheckpointInterval: interval})
+	leader := waitLeader(t, ctx, c)
+	// The lease clock starts once the leader applied an entry of its term.
+	if err := servertest.WaitUntil(ctx, func() bool { return c.Node(leader).Status().Applied >= c.Node(leader).Status().Commit }); err != nil {
+		t.Fatalf("leader never applied its commit: %v", err)
+	}
+	ac := newAPIClient(t)
+	follower := c.URL((leader + 1) % 3)
+	l := ac.must(ctx, "POST", c.URL(leader)+"/v1/leases", `{"ttl":"3s"}`)
+	if l.Status != 201 {
+		t.Fatalf("create lease = %d %s; want 201", l.Status, l.Raw)
+	}
+	id := itoa(l.num("lease_id"))
+	keepalive := func() {
+		t.Helper()
+		if a := ac.must(ctx, "POST", follower+"/v1/leases/"+id+"/keepalive", nil); a.Status != 200 {
+			t.Fatalf("keepalive = %d %s; want 200", a.Status, a.Raw)
+		}
+	}
+	start := time.Now()
+	tick := time.NewTicker(ttl / 3)
+	defer tick.Stop()
+	for time.Since(start) < 4*time.Second {
+		<-tick.C
+		keepalive()
+	}
+	if w := checkpointWrites(t, ctx, ac, c); w != 0 {
+		t.Fatalf("a lease kept alive every ttl/3 for 4s (%d checkpoint intervals) caused %v checkpoint writes; want 0", 4*time.Second/interval, w)
+	}
+	// Quiet: a round records it with at most half its ttl left.
+	var record time.Duration
+	err := waitFor(ctx, func() bool {
+		a := ac.must(ctx, "GET", follower+"/v1/leases/"+id+"?stale=true", nil)
+		if a.Status != 200 {
+			return false
+		}
+		record = leaseRemaining(t, a)
+		return record < ttl
+	})
+	if err != nil || record > ttl/2 {
+		t.Fatalf("quiet lease %s: record %v (%v); want one of at most %v", id, record, err, ttl/2)
+	}
+	keepalive()
+	if w := checkpointWrites(t, ctx, ac, c); w < 2 {
+		t.Errorf("after a record and a late keepalive: %v checkpoint writes; want at least 2", w)
+	}
+	// The clearing write is committed: the follower's table drops the record.
+	err = waitFor(ctx, func() bool {
+		a := ac.must(ctx, "GET", follower+"/v1/leases/"+id+"?stale=true", nil)
+		return a.Status == 200 && leaseRemaining(t, a) == ttl
+	})
+	if err != nil {
+		t.Fatalf("the late keepalive's clearing write never reached a follower: %v", err)
 	}
 }

@@ -16,8 +16,9 @@ import (
 // ends: on becoming leader, once its first entry of the term is applied, it
 // resets every deadline from the table; while leading it proposes
 // ExpireLease for leases past their deadline every LeaseTickInterval and
-// CheckpointLeases for all of them every CheckpointInterval; on losing
-// leadership it stops the clock.
+// CheckpointLeases every CheckpointInterval for those that need one (quiet
+// leases and leases whose record stands, not those kept alive in time); on
+// losing leadership it stops the clock.
 func (n *Node) runLeaseClock(ctx context.Context) {
 	for {
 		changed := n.drv.LeaderChanged()
@@ -123,8 +124,9 @@ func (n *Node) expireLeases(ctx context.Context, ids []locks.LeaseID) []locks.Le
 	return failed
 }
 
-// checkpointLeases commits every lease's remaining time,
-// CheckpointsPerCommandMax per entry.
+// checkpointLeases commits the remaining time of the leases that need a
+// checkpoint (locks.LeaseClock.Checkpoints), CheckpointsPerCommandMax per
+// entry.
 func (n *Node) checkpointLeases(ctx context.Context) {
 	cps := n.fsm.checkpoints()
 	for len(cps) > 0 {
