@@ -59,6 +59,7 @@ func (n *Node) keepalive(c echo.Context) error {
 		return err
 	}
 	if clearCheckpoint {
+		n.awaitCheckpointRound()
 		cmd := locks.Command{Kind: locks.KindCheckpointLeases, Checkpoints: []locks.Checkpoint{{LeaseID: id}}}
 		res, err := n.propose(ctx, cmd)
 		if err != nil {

@@ -173,7 +173,8 @@ func (f *lockFSM) expired(limit int) []locks.LeaseID {
 	return f.clock.Expired(f.now(), limit)
 }
 
-// checkpoints lists every timed lease's remaining time; nil when not leading.
+// checkpoints lists the remaining time of the leases that need a record
+// (locks.LeaseClock.Checkpoints); nil when not leading.
 func (f *lockFSM) checkpoints() []locks.Checkpoint {
 	f.mu.Lock()
 	defer f.mu.Unlock()

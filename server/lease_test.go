@@ -10,8 +10,10 @@ package server_test
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -260,5 +262,83 @@ func TestLeaseHealthyKeepaliveNeverWrites(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatalf("the late keepalive's clearing write never reached a follower: %v", err)
+	}
+}
+
+// lateKeepaliveHold is how long the test below holds a checkpoint round
+// between taking its records and proposing them while a late keepalive of
+// the recorded lease runs: a keepalive that did not wait for the round
+// answers within it, and its clear lands before the record.
+const lateKeepaliveHold = 500 * time.Millisecond
+
+// TestLateKeepaliveClearsAfterRacingRecord: a checkpoint round takes the
+// record of a quiet lease, and before it is proposed the lease's late
+// keepalive arrives. The keepalive's clear must reach the log after the
+// record, or the record stands although the client was promised a full
+// ttl (a next leader would expire the lease early): the follower's table
+// must show the record cleared.
+func TestLateKeepaliveClearsAfterRacingRecord(t *testing.T) {
+	ctx := testContext(t)
+	const ttl, interval = 3 * time.Second, 100 * time.Millisecond
+	c := servertest.Start(t, 3, servertest.Options{Locks: true, CheckpointInterval: interval})
+	leader := waitLeader(t, ctx, c)
+	ac := newAPIClient(t)
+	follower := c.URL((leader + 1) % 3)
+	l := ac.must(ctx, "POST", c.URL(leader)+"/v1/leases", `{"ttl":"3s"}`)
+	if l.Status != 201 {
+		t.Fatalf("create lease = %d %s; want 201", l.Status, l.Raw)
+	}
+	id := l.num("lease_id")
+	type result struct {
+		status int
+		early  bool // answered while the round still held its record
+	}
+	results := make(chan result, 1)
+	var once sync.Once
+	c.Node(leader).OnCheckpointRound(func(leases []uint64) {
+		if !slices.Contains(leases, uint64(id)) {
+			return
+		}
+		once.Do(func() {
+			done := make(chan int, 1)
+			// Exits when the keepalive is answered.
+			go func() {
+				done <- ac.must(ctx, "POST", follower+"/v1/leases/"+itoa(id)+"/keepalive", nil).Status
+			}()
+			hold := time.NewTimer(lateKeepaliveHold)
+			defer hold.Stop()
+			select {
+			case st := <-done:
+				results <- result{status: st, early: true}
+			case <-hold.C:
+				// Exits when the keepalive is answered, after this round.
+				go func() { results <- result{status: <-done} }()
+			}
+		})
+	})
+	defer c.Node(leader).OnCheckpointRound(nil)
+	var r result
+	select {
+	case r = <-results:
+	case <-ctx.Done():
+		t.Fatalf("no checkpoint round recorded lease %d: %v", id, ctx.Err())
+	}
+	if r.status != 200 {
+		t.Fatalf("late keepalive = %d; want 200", r.status)
+	}
+	if r.early {
+		t.Errorf("the late keepalive was answered while a round held its lease's record, not yet proposed")
+	}
+	// Once the round's proposals returned and a follower applied them, its
+	// table must show the full ttl: the record, then the clear.
+	c.Node(leader).AwaitCheckpointRound()
+	commit := c.Node(leader).Status().Commit
+	fn := c.Node((leader + 1) % 3)
+	if err := waitFor(ctx, func() bool { return fn.Status().Applied >= commit }); err != nil {
+		t.Fatalf("follower never applied %d: %v", commit, err)
+	}
+	a := ac.must(ctx, "GET", follower+"/v1/leases/"+itoa(id)+"?stale=true", nil)
+	if a.Status != 200 || leaseRemaining(t, a) != ttl {
+		t.Fatalf("lease %d on a follower after its late keepalive: %d %s; want its record cleared (remaining %v)", id, a.Status, a.Raw, ttl)
 	}
 }

@@ -117,8 +117,10 @@ const (
 	// LeaseTickInterval is how often the leader looks for leases past their
 	// deadline; an expiry is proposed at most this late.
 	LeaseTickInterval = 100 * time.Millisecond
-	// CheckpointInterval is how often the leader commits every lease's
-	// remaining time, so a leader change extends a lease by at most this.
+	// CheckpointInterval is how often the leader commits the remaining time
+	// of the leases nobody kept alive in time (locks.LeaseClock.Checkpoints),
+	// so that once recorded a leader change extends such a lease by at most
+	// this.
 	CheckpointInterval = 5 * time.Second
 	// ExpiriesPerTickMax bounds the ExpireLease proposals of one tick.
 	ExpiriesPerTickMax = 1024

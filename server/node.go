@@ -23,6 +23,7 @@ import (
 	"github.com/raftlock/raftlock/consensus/driver"
 	"github.com/raftlock/raftlock/consensus/snapfile"
 	"github.com/raftlock/raftlock/consensus/transport"
+	"github.com/raftlock/raftlock/locks"
 )
 
 // Options are the parts of a node that are not settings: what tests and the
@@ -77,6 +78,14 @@ type Node struct {
 
 	// checkpointEvery is how often the leader commits CheckpointLeases.
 	checkpointEvery time.Duration
+	// checkpointMu orders a late keepalive's clearing write after the
+	// records of its lease taken before it: checkpointLeases holds it from
+	// taking a round's records until their proposals return, and a
+	// keepalive that must clear waits for it (awaitCheckpointRound).
+	checkpointMu sync.Mutex
+	// checkpointing, when set (tests only), runs between taking a round's
+	// records and proposing them.
+	checkpointing atomic.Pointer[func([]locks.Checkpoint)]
 
 	store    *countingStore
 	snaps    *snapfile.Dir
