@@ -146,7 +146,16 @@ type pendingRead struct {
 	// leader dropped without a term change (ReadTimeoutTicks).
 	tick  uint64
 	index consensus.Index // 0 until the core returned its ReadState
-	fut   *future
+	// futs are the reads asked together: every read the loop took in one
+	// turn shares one ReadIndex, so one round of heartbeats confirms them all.
+	futs []*future
+}
+
+// resolve resolves every read of pr.
+func (pr *pendingRead) resolve(err error) {
+	for _, f := range pr.futs {
+		f.resolve(nil, err)
+	}
 }
 
 // Node is a running Raft node. Create it with New and run it with Run.
@@ -164,6 +173,8 @@ type Node struct {
 	// Loop-owned state: only the Run goroutine touches these.
 	pending   map[consensus.Index]pendingProposal
 	readsByID map[uint64]*pendingRead
+	// readBatch are the reads taken this loop turn, asked together by askReads.
+	readBatch []*future
 	readWait  []*pendingRead // confirmed reads waiting for applied >= index
 	nextRead  uint64
 	// readEpoch prefixes every read context of this incarnation, so a late
@@ -433,6 +444,7 @@ func (n *Node) Run(ctx context.Context) error {
 			}
 		}
 		n.drainInputs()
+		n.askReads()
 		if err := n.handleReady(); err != nil {
 			n.log.Error("node loop stopped", zap.Error(err))
 			return err
@@ -503,18 +515,33 @@ func (n *Node) trackProposal(index consensus.Index, term consensus.Term, fut *fu
 // readCtxBytes is the length of a read's request context: epoch and id.
 const readCtxBytes = 16
 
+// read queues r for the ReadIndex the loop asks at the end of this turn
+// (askReads).
 func (n *Node) read(r readReq) {
+	n.readBatch = append(n.readBatch, r.fut)
+}
+
+// askReads asks one ReadIndex for every read queued this turn. They all
+// arrived before it is asked, so the read index it returns is at least the
+// commit index at the time of each of them.
+func (n *Node) askReads() {
+	if len(n.readBatch) == 0 {
+		return
+	}
+	pr := &pendingRead{tick: n.ticks, futs: n.readBatch}
+	n.readBatch = nil
 	n.nextRead++
 	id := n.nextRead
 	var rctx [readCtxBytes]byte
 	binary.BigEndian.PutUint64(rctx[:8], n.readEpoch)
 	binary.BigEndian.PutUint64(rctx[8:], id)
 	if err := n.raft.ReadIndex(rctx[:]); err != nil {
-		r.fut.resolve(nil, err)
+		pr.resolve(err)
 		return
 	}
 	st := n.raft.Status()
-	n.readsByID[id] = &pendingRead{lead: st.Lead, term: st.Term, tick: n.ticks, fut: r.fut}
+	pr.lead, pr.term = st.Lead, st.Term
+	n.readsByID[id] = pr
 }
 
 // expireReads fails unconfirmed reads older than ReadTimeoutTicks: the
@@ -524,7 +551,7 @@ func (n *Node) expireReads() {
 	for id, pr := range n.readsByID {
 		if n.ticks-pr.tick >= ReadTimeoutTicks(n.cfg.ElectionTicks) {
 			delete(n.readsByID, id)
-			pr.fut.resolve(nil, ErrLeaderChanged)
+			pr.resolve(ErrLeaderChanged)
 		}
 	}
 }
@@ -711,7 +738,7 @@ func (n *Node) serveReads() {
 	kept := n.readWait[:0]
 	for _, pr := range n.readWait {
 		if n.applied >= pr.index {
-			pr.fut.resolve(nil, nil)
+			pr.resolve(nil)
 			continue
 		}
 		kept = append(kept, pr)
@@ -750,7 +777,7 @@ func (n *Node) failUnconfirmedReads(st consensus.Status) {
 	for id, pr := range n.readsByID {
 		if pr.lead != st.Lead || pr.term != st.Term || (st.Role != consensus.RoleLeader && pr.lead == n.cfg.ID) {
 			delete(n.readsByID, id)
-			pr.fut.resolve(nil, ErrLeaderChanged)
+			pr.resolve(ErrLeaderChanged)
 		}
 	}
 }
@@ -763,10 +790,14 @@ func (n *Node) failAll(err error) {
 	}
 	for id, pr := range n.readsByID {
 		delete(n.readsByID, id)
-		pr.fut.resolve(nil, err)
+		pr.resolve(err)
 	}
 	for _, pr := range n.readWait {
-		pr.fut.resolve(nil, err)
+		pr.resolve(err)
 	}
 	n.readWait = nil
+	for _, f := range n.readBatch {
+		f.resolve(nil, err)
+	}
+	n.readBatch = nil
 }

@@ -121,6 +121,7 @@ func TestReadFailsWhenLeaderReelected(t *testing.T) {
 	stepReady(t, n, consensus.Message{Type: consensus.MsgHeartbeat, From: 1, To: 2, Term: 1})
 	r := readReq{fut: newFuture()}
 	n.read(r)
+	n.askReads()
 	if err := n.handleReady(); err != nil {
 		t.Fatal(err)
 	}
@@ -161,6 +162,7 @@ func TestReadContextNotReusedAfterRestart(t *testing.T) {
 	old := newTestNode(t, 2, st, tr)
 	stepReady(t, old, consensus.Message{Type: consensus.MsgHeartbeat, From: 1, To: 2, Term: 1, Commit: 1})
 	old.read(readReq{fut: newFuture()}) // incarnation 1, ctx 1; leader fixes its index at commit 1
+	old.askReads()
 	if err := old.handleReady(); err != nil {
 		t.Fatal(err)
 	}
@@ -176,6 +178,7 @@ func TestReadContextNotReusedAfterRestart(t *testing.T) {
 	stepReady(t, n, consensus.Message{Type: consensus.MsgHeartbeat, From: 1, To: 2, Term: 1, Commit: 1})
 	r := readReq{fut: newFuture()}
 	n.read(r) // issued after 5 was committed: must see applied >= 5
+	n.askReads()
 	if err := n.handleReady(); err != nil {
 		t.Fatal(err)
 	}
@@ -203,5 +206,47 @@ func TestPeerDownForgetsOnlyTheLeader(t *testing.T) {
 	stepReady(t, n, consensus.Message{Type: peerDown, From: 1, To: 2})
 	if got := n.raft.Status().Lead; got != consensus.None {
 		t.Fatalf("after PeerDown(1) leader = %d; want none", got)
+	}
+}
+
+// The reads the loop takes in one turn share one ReadIndex: one MsgReadIndex
+// leaves the follower, and its answer serves them all.
+func TestReadsOfOneTurnShareOneReadIndex(t *testing.T) {
+	st := &memStore{MemoryStorage: consensus.NewMemoryStorage()}
+	if err := st.Save(consensus.HardState{Term: 1, Commit: 1}, []consensus.Entry{{Index: 1, Term: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	tr := &capTransport{}
+	n := newTestNode(t, 2, st, tr)
+	stepReady(t, n, consensus.Message{Type: consensus.MsgHeartbeat, From: 1, To: 2, Term: 1, Commit: 1})
+	reads := make([]readReq, 3)
+	for i := range reads {
+		reads[i] = readReq{fut: newFuture()}
+		n.read(reads[i])
+	}
+	n.askReads()
+	if err := n.handleReady(); err != nil {
+		t.Fatal(err)
+	}
+	var asked []consensus.Message
+	for _, m := range tr.take() {
+		if m.Type == consensus.MsgReadIndex {
+			asked = append(asked, m)
+		}
+	}
+	if len(asked) != 1 {
+		t.Fatalf("%d reads of one turn sent %d MsgReadIndex; want 1", len(reads), len(asked))
+	}
+	stepReady(t, n, consensus.Message{Type: consensus.MsgReadIndexResp, From: 1, To: 2, Term: 1, Index: 1, Context: asked[0].Context})
+	n.serveReads()
+	for i, r := range reads {
+		select {
+		case <-r.fut.done:
+			if r.fut.err != nil {
+				t.Errorf("read %d = %v; want nil", i, r.fut.err)
+			}
+		default:
+			t.Errorf("read %d not served by the answer to the turn's ReadIndex", i)
+		}
 	}
 }
