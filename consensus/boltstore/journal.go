@@ -33,9 +33,11 @@ import (
 // returns only after the fdatasync.
 //
 // Rewriting bytes already in the file keeps fdatasync to the data alone;
-// appending past the end also updates the file size, which costs a
-// journal commit of the file system. The journal grows only during its first
-// round and is rewritten in place after that.
+// a write past the end also changes the file's size, which costs the file
+// system a journal commit of its own, a second flush. So the file grows
+// ahead of the records, journalGrowBytes of zeros at a time (synced once),
+// and records are always written over bytes already there; after its
+// first round the journal is rewritten in place. A zero length ends a scan.
 
 // JournalSuffix is appended to the store's path to name its journal.
 const JournalSuffix = ".journal"
@@ -59,6 +61,8 @@ type journal struct {
 	f *os.File
 	// off is where the next record goes.
 	off int64
+	// size is the file's size.
+	size int64
 	// seq is the sequence number of the last record written or flushed.
 	seq uint64
 	// sync is false only for the package's noSync benchmarks and tests.
@@ -80,7 +84,11 @@ func openJournal(path string, sync bool) (*journal, error) {
 			return nil, errors.Join(err, f.Close())
 		}
 	}
-	return &journal{f: f, sync: sync}, nil
+	st, err := f.Stat()
+	if err != nil {
+		return nil, errors.Join(err, f.Close())
+	}
+	return &journal{f: f, sync: sync, size: st.Size()}, nil
 }
 
 // encode frames the record of one Save, numbered seq, into j.buf.
@@ -98,6 +106,11 @@ func (j *journal) encode(fr *framer, seq uint64, hs consensus.HardState, ents []
 // append writes rec, the record numbered j.seq+1, at j.off and makes it
 // durable.
 func (j *journal) append(rec []byte) error {
+	if end := j.off + int64(len(rec)); end > j.size {
+		if err := j.grow(end); err != nil {
+			return err
+		}
+	}
 	if _, err := j.f.WriteAt(rec, j.off); err != nil {
 		return err
 	}
@@ -108,6 +121,25 @@ func (j *journal) append(rec []byte) error {
 	}
 	j.off += int64(len(rec))
 	j.seq++
+	return nil
+}
+
+// grow extends the file with zeros to the next multiple of journalGrowBytes
+// at or past end and makes the new size durable.
+func (j *journal) grow(end int64) error {
+	size := (end + journalGrowBytes - 1) / journalGrowBytes * journalGrowBytes
+	zeros := make([]byte, min(size-j.size, journalGrowBytes))
+	for off := j.size; off < size; off += int64(len(zeros)) {
+		if _, err := j.f.WriteAt(zeros[:min(int64(len(zeros)), size-off)], off); err != nil {
+			return err
+		}
+	}
+	if j.sync {
+		if err := datasync(j.f); err != nil {
+			return err
+		}
+	}
+	j.size = size
 	return nil
 }
 

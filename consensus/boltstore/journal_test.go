@@ -249,3 +249,40 @@ func TestKilledWriterKeepsAcknowledgedSaves(t *testing.T) {
 		}
 	}
 }
+
+// TestJournalGrowsAheadOfRecords: the journal file grows by whole
+// journalGrowBytes steps of zeros before the records that need them, so a
+// record is always written over bytes already in the file, up to
+// journalBytesMax, where it is flushed and restarted.
+func TestJournalGrowsAheadOfRecords(t *testing.T) {
+	s := openStore(t, testPath(t), Options{noSync: true})
+	size := func() int64 {
+		t.Helper()
+		st, err := os.Stat(s.path + JournalSuffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Size()
+	}
+	mustSave(t, s, consensus.HardState{Term: 1, Vote: 1, Commit: 1}, makeEntries(1, 1, 1))
+	if got := size(); got != journalGrowBytes {
+		t.Fatalf("journal after one record: %d bytes; want %d", got, journalGrowBytes)
+	}
+	// Hard states alone (a term each): records without entries fill the
+	// file, not the flush bound of entries.
+	prev := s.jr.off
+	for term := consensus.Term(2); ; term++ {
+		mustSave(t, s, consensus.HardState{Term: term, Vote: 1, Commit: 1}, nil)
+		got := size()
+		if got%journalGrowBytes != 0 || got < s.jr.off || got > journalBytesMax {
+			t.Fatalf("journal with records up to offset %d: %d bytes; want a multiple of %d holding them, at most %d", s.jr.off, got, journalGrowBytes, journalBytesMax)
+		}
+		if s.jr.off < prev { // flushed and restarted
+			if got != journalBytesMax {
+				t.Fatalf("journal restarted at %d bytes; want %d", got, journalBytesMax)
+			}
+			return
+		}
+		prev = s.jr.off
+	}
+}

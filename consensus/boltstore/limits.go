@@ -83,3 +83,7 @@ const journalDirtyBytesMax = 1 << 20
 // is written after a flush, at offset 0. A record of entries within
 // journalDirtyBytesMax (encoding adds a few bytes per entry) fits.
 const journalBytesMax = 4 * journalDirtyBytesMax
+
+// journalGrowBytes is the step in which the journal file grows ahead of its
+// records, so that a record is written over bytes already in the file.
+const journalGrowBytes = 1 << 20
