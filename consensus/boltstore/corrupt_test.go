@@ -236,8 +236,36 @@ func TestOpenRefusesUnknownVersion(t *testing.T) {
 		return metaBucket(tx).Put([]byte(keyVersion), indexKey(formatVersion+1))
 	})
 	_, err := Open(path, Options{})
-	if !errors.Is(err, ErrVersion) || !strings.Contains(err.Error(), "version 2, this build reads 1") {
-		t.Fatalf("Open(%q) = %v; want ErrVersion naming 2 and 1", path, err)
+	if !errors.Is(err, ErrVersion) || !strings.Contains(err.Error(), "version 3, this build reads 1 and 2") {
+		t.Fatalf("Open(%q) = %v; want ErrVersion naming 3, 1 and 2", path, err)
+	}
+}
+
+// TestOpenUpgradesLayoutWithoutJournal: a file of the layout before the
+// journal opens with its log intact and is marked with the current version.
+func TestOpenUpgradesLayoutWithoutJournal(t *testing.T) {
+	path := testPath(t)
+	writeHealthyStore(t, path)
+	before, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := viewOf(t, before)
+	if err := before.Close(); err != nil {
+		t.Fatal(err)
+	}
+	damage(t, path, func(tx *bolt.Tx) error {
+		return metaBucket(tx).Put([]byte(keyVersion), indexKey(formatVersionNoJournal))
+	})
+	s := openStore(t, path, Options{})
+	checkView(t, viewOf(t, s), want)
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		if v, _ := parseIndexKey(metaBucket(tx).Get([]byte(keyVersion))); v != formatVersion {
+			t.Errorf("version after Open: %d; want %d", v, formatVersion)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
 

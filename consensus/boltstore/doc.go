@@ -30,7 +30,7 @@
 //     (replication, apply) do not either. Older entries are read through a
 //     bbolt read transaction.
 //
-// # On-disk layout, format version 1
+// # On-disk layout, format version 2
 //
 // A framed value is the CRC32C (Castagnoli, 4 bytes big-endian) of a msgpack
 // encoding, followed by that encoding.
@@ -53,6 +53,10 @@
 //	    {sequence number, hard state, entries}; the ones numbered above
 //	    meta "journal", in a consecutive run from offset 0, are the Saves
 //	    bbolt does not hold yet
+//
+// Version 1 was the same bbolt file without the journal; Open reads it and
+// marks it version 2, so that an older build refuses the file instead of
+// missing Saves that only the journal holds.
 //
 // The snapshot's data is the caller's, in a file beside this one, durable
 // before SetSnapshot or ApplySnapshot records it. Later additions (an applied

@@ -53,8 +53,15 @@ const crcBytes = 4
 // indexKeyBytes is the size of a log bucket key: a big-endian uint64 index.
 const indexKeyBytes = 8
 
-// formatVersion is the on-disk layout this package writes and reads.
-const formatVersion = 1
+// formatVersion is the on-disk layout this package writes and reads: the
+// bbolt file with the journal beside it.
+const formatVersion = 2
+
+// formatVersionNoJournal is the layout before the journal, the same bbolt
+// file without one. Open reads it and marks it formatVersion, so that a
+// build that knows no journal refuses the file rather than miss Saves only
+// the journal holds.
+const formatVersionNoJournal = 1
 
 // entriesPreallocMax bounds the capacity Entries reserves up front; a larger
 // answer grows as it is read (maxBytes usually stops it much earlier).

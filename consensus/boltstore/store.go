@@ -141,10 +141,10 @@ func Open(path string, opts Options) (*Store, error) {
 // verifies and loads the log.
 func (s *Store) init(syncDir bool) error {
 	start := time.Now()
-	var fresh bool
+	var fresh, upgrade bool
 	if err := s.viewGuarded(func(tx *bolt.Tx) error {
 		var err error
-		fresh, err = s.checkLayout(tx)
+		fresh, upgrade, err = s.checkLayout(tx)
 		return err
 	}); err != nil {
 		return err
@@ -152,6 +152,15 @@ func (s *Store) init(syncDir bool) error {
 	if fresh {
 		if err := s.db.Update(s.createLayout); err != nil {
 			return fmt.Errorf("boltstore: %s: create layout: %w", s.path, err)
+		}
+	}
+	if upgrade {
+		// Before any journal exists: a build that knows no journal then
+		// refuses the file instead of missing what the journal holds.
+		if err := s.db.Update(func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte(bucketMeta)).Put([]byte(keyVersion), indexKey(formatVersion))
+		}); err != nil {
+			return fmt.Errorf("boltstore: %s: upgrade layout: %w", s.path, err)
 		}
 	}
 	if fresh && syncDir {
@@ -174,28 +183,30 @@ func (s *Store) init(syncDir bool) error {
 
 // checkLayout reports whether the file is fresh (no buckets yet: new, or
 // created by a process that died before its first commit), and otherwise
-// checks its buckets and format version.
-func (s *Store) checkLayout(tx *bolt.Tx) (fresh bool, err error) {
+// checks its buckets and format version; upgrade reports a file of the
+// layout before the journal (formatVersionNoJournal), which this build
+// reads as it is and marks as its own.
+func (s *Store) checkLayout(tx *bolt.Tx) (fresh, upgrade bool, err error) {
 	meta := tx.Bucket([]byte(bucketMeta))
 	logb := tx.Bucket([]byte(bucketLog))
 	if meta == nil && logb == nil {
-		return true, nil
+		return true, false, nil
 	}
 	if meta == nil {
-		return false, fmt.Errorf("boltstore: %s: log bucket without meta bucket: %w", s.path, ErrCorrupt)
+		return false, false, fmt.Errorf("boltstore: %s: log bucket without meta bucket: %w", s.path, ErrCorrupt)
 	}
 	raw := meta.Get([]byte(keyVersion))
 	v, ok := parseIndexKey(raw)
 	if !ok {
-		return false, fmt.Errorf("boltstore: %s: format version %x: %w", s.path, raw, ErrCorrupt)
+		return false, false, fmt.Errorf("boltstore: %s: format version %x: %w", s.path, raw, ErrCorrupt)
 	}
-	if v != formatVersion {
-		return false, fmt.Errorf("%w: %s: version %d, this build reads %d", ErrVersion, s.path, v, formatVersion)
+	if v != formatVersion && v != formatVersionNoJournal {
+		return false, false, fmt.Errorf("%w: %s: version %d, this build reads %d and %d", ErrVersion, s.path, v, formatVersionNoJournal, formatVersion)
 	}
 	if logb == nil {
-		return false, fmt.Errorf("boltstore: %s: meta bucket without log bucket: %w", s.path, ErrCorrupt)
+		return false, false, fmt.Errorf("boltstore: %s: meta bucket without log bucket: %w", s.path, ErrCorrupt)
 	}
-	return false, nil
+	return false, v == formatVersionNoJournal, nil
 }
 
 // createLayout writes the buckets and format version of a fresh file.
