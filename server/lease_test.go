@@ -10,6 +10,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -127,6 +128,32 @@ func leaseRemaining(t *testing.T, a answer) time.Duration {
 	return d
 }
 
+// leaseCluster is a 3-node cluster with a short checkpoint interval and one
+// lease of ttl, created on the leader once the leader's lease clock runs
+// (it starts when the leader applied an entry of its term).
+type leaseCluster struct {
+	c        *servertest.Cluster
+	leader   int
+	follower int // the node after the leader
+	ac       *apiClient
+	id       string // the lease
+}
+
+func startLeaseCluster(t *testing.T, ctx context.Context, interval, ttl time.Duration) leaseCluster {
+	t.Helper()
+	c := servertest.Start(t, 3, servertest.Options{Locks: true, CheckpointInterval: interval})
+	leader := waitLeader(t, ctx, c)
+	if err := servertest.WaitUntil(ctx, func() bool { return c.Node(leader).Status().Applied >= c.Node(leader).Status().Commit }); err != nil {
+		t.Fatalf("leader never applied its commit: %v", err)
+	}
+	ac := newAPIClient(t)
+	l := ac.must(ctx, "POST", c.URL(leader)+"/v1/leases", fmt.Sprintf(`{"ttl":%q}`, ttl))
+	if l.Status != 201 {
+		t.Fatalf("create lease = %d %s; want 201", l.Status, l.Raw)
+	}
+	return leaseCluster{c: c, leader: leader, follower: (leader + 1) % 3, ac: ac, id: itoa(l.num("lease_id"))}
+}
+
 // TestLeaseCheckpointBoundsNewLeader: the leader records a lease nobody
 // keeps alive once it is quiet (at most half its ttl left) and then every
 // checkpoint interval (a follower's stale read shows the record), and a new
@@ -138,12 +165,8 @@ func leaseRemaining(t *testing.T, a answer) time.Duration {
 func TestLeaseCheckpointBoundsNewLeader(t *testing.T) {
 	ctx := testContext(t)
 	const ttl, interval = 10 * time.Second, 200 * time.Millisecond
-	c := servertest.Start(t, 3, servertest.Options{Locks: true, CheckpointInterval: interval})
-	leader := waitLeader(t, ctx, c)
-	ac := newAPIClient(t)
-	l := ac.must(ctx, "POST", c.URL(leader)+"/v1/leases", `{"ttl":"10s"}`)
-	id := itoa(l.num("lease_id"))
-	follower := (leader + 1) % 3
+	lc := startLeaseCluster(t, ctx, interval, ttl)
+	c, leader, follower, ac, id := lc.c, lc.leader, lc.follower, lc.ac, lc.id
 	// A record is committed: the follower's table has it.
 	var record time.Duration
 	err := waitFor(ctx, func() bool {
@@ -209,19 +232,9 @@ func checkpointWrites(t *testing.T, ctx context.Context, ac *apiClient, c *serve
 func TestLeaseHealthyKeepaliveNeverWrites(t *testing.T) {
 	ctx := testContext(t)
 	const ttl, interval = 3 * time.Second, 100 * time.Millisecond
-	c := servertest.Start(t, 3, servertest.Options{Locks: true, CheckpointInterval: interval})
-	leader := waitLeader(t, ctx, c)
-	// The lease clock starts once the leader applied an entry of its term.
-	if err := servertest.WaitUntil(ctx, func() bool { return c.Node(leader).Status().Applied >= c.Node(leader).Status().Commit }); err != nil {
-		t.Fatalf("leader never applied its commit: %v", err)
-	}
-	ac := newAPIClient(t)
-	follower := c.URL((leader + 1) % 3)
-	l := ac.must(ctx, "POST", c.URL(leader)+"/v1/leases", `{"ttl":"3s"}`)
-	if l.Status != 201 {
-		t.Fatalf("create lease = %d %s; want 201", l.Status, l.Raw)
-	}
-	id := itoa(l.num("lease_id"))
+	lc := startLeaseCluster(t, ctx, interval, ttl)
+	c, ac, id := lc.c, lc.ac, lc.id
+	follower := c.URL(lc.follower)
 	keepalive := func() {
 		t.Helper()
 		if a := ac.must(ctx, "POST", follower+"/v1/leases/"+id+"/keepalive", nil); a.Status != 200 {
@@ -280,15 +293,9 @@ const lateKeepaliveHold = 500 * time.Millisecond
 func TestLateKeepaliveClearsAfterRacingRecord(t *testing.T) {
 	ctx := testContext(t)
 	const ttl, interval = 3 * time.Second, 100 * time.Millisecond
-	c := servertest.Start(t, 3, servertest.Options{Locks: true, CheckpointInterval: interval})
-	leader := waitLeader(t, ctx, c)
-	ac := newAPIClient(t)
-	follower := c.URL((leader + 1) % 3)
-	l := ac.must(ctx, "POST", c.URL(leader)+"/v1/leases", `{"ttl":"3s"}`)
-	if l.Status != 201 {
-		t.Fatalf("create lease = %d %s; want 201", l.Status, l.Raw)
-	}
-	id := l.num("lease_id")
+	lc := startLeaseCluster(t, ctx, interval, ttl)
+	c, leader, ac, id := lc.c, lc.leader, lc.ac, lc.id
+	follower := c.URL(lc.follower)
 	type result struct {
 		status int
 		early  bool // answered while the round still held its record
@@ -296,14 +303,14 @@ func TestLateKeepaliveClearsAfterRacingRecord(t *testing.T) {
 	results := make(chan result, 1)
 	var once sync.Once
 	c.Node(leader).OnCheckpointRound(func(leases []uint64) {
-		if !slices.Contains(leases, uint64(id)) {
+		if !slices.Contains(leases, leaseNum(t, id)) {
 			return
 		}
 		once.Do(func() {
 			done := make(chan int, 1)
 			// Exits when the keepalive is answered.
 			go func() {
-				done <- ac.must(ctx, "POST", follower+"/v1/leases/"+itoa(id)+"/keepalive", nil).Status
+				done <- ac.must(ctx, "POST", follower+"/v1/leases/"+id+"/keepalive", nil).Status
 			}()
 			hold := time.NewTimer(lateKeepaliveHold)
 			defer hold.Stop()
@@ -321,7 +328,7 @@ func TestLateKeepaliveClearsAfterRacingRecord(t *testing.T) {
 	select {
 	case r = <-results:
 	case <-ctx.Done():
-		t.Fatalf("no checkpoint round recorded lease %d: %v", id, ctx.Err())
+		t.Fatalf("no checkpoint round recorded lease %s: %v", id, ctx.Err())
 	}
 	if r.status != 200 {
 		t.Fatalf("late keepalive = %d; want 200", r.status)
@@ -333,12 +340,22 @@ func TestLateKeepaliveClearsAfterRacingRecord(t *testing.T) {
 	// table must show the full ttl: the record, then the clear.
 	c.Node(leader).AwaitCheckpointRound()
 	commit := c.Node(leader).Status().Commit
-	fn := c.Node((leader + 1) % 3)
+	fn := c.Node(lc.follower)
 	if err := waitFor(ctx, func() bool { return fn.Status().Applied >= commit }); err != nil {
 		t.Fatalf("follower never applied %d: %v", commit, err)
 	}
-	a := ac.must(ctx, "GET", follower+"/v1/leases/"+itoa(id)+"?stale=true", nil)
+	a := ac.must(ctx, "GET", follower+"/v1/leases/"+id+"?stale=true", nil)
 	if a.Status != 200 || leaseRemaining(t, a) != ttl {
-		t.Fatalf("lease %d on a follower after its late keepalive: %d %s; want its record cleared (remaining %v)", id, a.Status, a.Raw, ttl)
+		t.Fatalf("lease %s on a follower after its late keepalive: %d %s; want its record cleared (remaining %v)", id, a.Status, a.Raw, ttl)
 	}
+}
+
+// leaseNum parses a lease id.
+func leaseNum(t *testing.T, id string) uint64 {
+	t.Helper()
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		t.Fatalf("lease id %q: %v", id, err)
+	}
+	return n
 }

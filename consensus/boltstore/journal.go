@@ -208,12 +208,7 @@ func (s *Store) persist(hs consensus.HardState, ents []consensus.Entry) error {
 		if err := s.flushJournal(); err != nil {
 			return err
 		}
-		if err := s.commit(func(tx *bolt.Tx) error {
-			if err := s.writeReady(tx, hs, ents, s.diskLast); err != nil {
-				return err
-			}
-			return s.putJournalSeq(tx)
-		}); err != nil {
+		if err := s.commitToBolt(hs, ents); err != nil {
 			return err
 		}
 		if len(ents) > 0 {
@@ -289,12 +284,7 @@ func (s *Store) flushJournal() error {
 	if s.dirty.hs {
 		hs = s.hs
 	}
-	if err := s.commit(func(tx *bolt.Tx) error {
-		if err := s.writeReady(tx, hs, ents, s.diskLast); err != nil {
-			return err
-		}
-		return s.putJournalSeq(tx)
-	}); err != nil {
+	if err := s.commitToBolt(hs, ents); err != nil {
 		return err
 	}
 	if from != 0 {
@@ -303,6 +293,18 @@ func (s *Store) flushJournal() error {
 	s.dirty = dirtyState{}
 	s.jr.restart()
 	return nil
+}
+
+// commitToBolt commits hs and ents in one bbolt transaction, replacing the
+// stored entries from ents[0].Index on, together with the number of the last
+// journal record, all of which bbolt then holds. s.mu is held.
+func (s *Store) commitToBolt(hs consensus.HardState, ents []consensus.Entry) error {
+	return s.commit(func(tx *bolt.Tx) error {
+		if err := s.writeReady(tx, hs, ents, s.diskLast); err != nil {
+			return err
+		}
+		return s.putJournalSeq(tx)
+	})
 }
 
 // putJournalSeq records in tx that bbolt holds every journal record up to
