@@ -49,7 +49,7 @@ func crashSecond() (consensus.HardState, []consensus.Entry) {
 }
 
 // streamKillAfter is how many Saves the stream helper has acknowledged
-// when it is killed: with streamEntry's size, about 2.5 journal flushes.
+// when it is killed: with streamEntry's size, about 9 journal flushes.
 const streamKillAfter = 400
 
 // streamEntry is the stream helper's entry at index i.
