@@ -65,6 +65,9 @@ type journal struct {
 	size int64
 	// seq is the sequence number of the last record written or flushed.
 	seq uint64
+	// flushed is the sequence number bbolt records as flushed.
+	// Invariant: flushed <= seq.
+	flushed uint64
 	// sync is false only for the package's noSync benchmarks and tests.
 	sync bool
 	// buf is reused for encoding records.
@@ -73,14 +76,24 @@ type journal struct {
 
 // openJournal opens or creates the journal at path; a created file's
 // directory entry is made durable when sync.
-func openJournal(path string, sync bool) (*journal, error) {
-	_, statErr := os.Stat(path)
+// openJournal opens or creates the journal at path. The directory is
+// synced on every open, not only when this open created the file: a
+// process that created it may have died before syncing, and the records
+// this one acknowledges must not be lost with the directory entry. With
+// discard (the bbolt file beside it was just created) whatever the file
+// holds belongs to an earlier store and is dropped.
+func openJournal(path string, sync, discard bool) (*journal, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	if errors.Is(statErr, os.ErrNotExist) && sync {
-		if err := syncDirectory(filepath.Dir(path)); err != nil {
+	if discard {
+		if err := f.Truncate(0); err != nil {
+			return nil, errors.Join(err, f.Close())
+		}
+	}
+	if sync {
+		if err := errors.Join(datasync(f), syncDirectory(filepath.Dir(path))); err != nil {
 			return nil, errors.Join(err, f.Close())
 		}
 	}
@@ -205,20 +218,16 @@ func (j *journal) scan(vd *valueDecoder, flushed uint64, fn func(rec *journalRec
 func (s *Store) persist(hs consensus.HardState, ents []consensus.Entry) error {
 	size := entriesSize(ents)
 	if size > journalDirtyBytesMax {
-		if err := s.flushJournal(); err != nil {
-			return err
-		}
-		if err := s.commitToBolt(hs, ents); err != nil {
-			return err
-		}
-		if len(ents) > 0 {
-			s.diskLast = ents[len(ents)-1].Index
-		}
-		return nil
+		return s.persistDirect(hs, ents)
 	}
 	rec, err := s.jr.encode(s.fr, s.jr.seq+1, hs, ents)
 	if err != nil {
 		return err
+	}
+	if len(rec) > journalBytesMax {
+		// Not reachable within journalDirtyBytesMax of entries; a scan would
+		// take such a record for the end of the journal.
+		return s.persistDirect(hs, ents)
 	}
 	if s.jr.off+int64(len(rec)) > journalBytesMax || s.dirty.bytes+size > journalDirtyBytesMax {
 		if err := s.flushJournal(); err != nil {
@@ -236,6 +245,22 @@ func (s *Store) persist(hs consensus.HardState, ents []consensus.Entry) error {
 		return fmt.Errorf("boltstore: %s%s: %w", s.path, JournalSuffix, err)
 	}
 	s.dirty.add(hs, ents, size)
+	return nil
+}
+
+// persistDirect commits a Save too large for the journal to bbolt, after
+// flushing the journal so that bbolt holds the log it builds on. s.mu is
+// held.
+func (s *Store) persistDirect(hs consensus.HardState, ents []consensus.Entry) error {
+	if err := s.flushJournal(); err != nil {
+		return err
+	}
+	if err := s.commitToBolt(hs, ents); err != nil {
+		return err
+	}
+	if len(ents) > 0 {
+		s.diskLast = ents[len(ents)-1].Index
+	}
 	return nil
 }
 
@@ -268,7 +293,7 @@ func (d *dirtyState) empty() bool { return d.from == 0 && !d.hs }
 // transaction, with the number of its last record, and restarts the
 // journal. s.mu is held.
 func (s *Store) flushJournal() error {
-	if s.dirty.empty() {
+	if s.dirty.empty() && s.jr.seq == s.jr.flushed {
 		s.jr.restart()
 		return nil
 	}
@@ -291,6 +316,7 @@ func (s *Store) flushJournal() error {
 		s.diskLast = s.idx.last
 	}
 	s.dirty = dirtyState{}
+	s.jr.flushed = s.jr.seq
 	s.jr.restart()
 	return nil
 }
@@ -320,7 +346,7 @@ func (s *Store) putJournalSeq(tx *bolt.Tx) error {
 // flushed yet, as Saves, then flushes them, so that the journal starts over
 // empty. A record that does not fit the log before it is ErrCorrupt. s.mu
 // need not be held: Open runs it before the store is shared.
-func (s *Store) replayJournal(sync bool) error {
+func (s *Store) replayJournal(sync, fresh bool) error {
 	var flushed uint64
 	if err := s.viewGuarded(func(tx *bolt.Tx) error {
 		raw := tx.Bucket([]byte(bucketMeta)).Get([]byte(keyJournal))
@@ -336,12 +362,12 @@ func (s *Store) replayJournal(sync bool) error {
 	}); err != nil {
 		return err
 	}
-	jr, err := openJournal(s.path+JournalSuffix, sync)
+	jr, err := openJournal(s.path+JournalSuffix, sync, fresh)
 	if err != nil {
 		return fmt.Errorf("boltstore: open journal: %w", err)
 	}
 	s.jr = jr
-	s.jr.seq = flushed
+	s.jr.seq, s.jr.flushed = flushed, flushed
 	replayed := 0
 	vd := newValueDecoder(s.h, s.table)
 	err = s.jr.scan(vd, flushed, func(rec *journalRecord) error {

@@ -286,3 +286,59 @@ func TestJournalGrowsAheadOfRecords(t *testing.T) {
 		prev = s.jr.off
 	}
 }
+
+// TestJournalOfAnEarlierStoreIsDropped: a journal beside a bbolt file that
+// Open creates (raft.db deleted by hand to reset a node) belongs to an
+// earlier store: it is neither replayed into the new one nor refused.
+func TestJournalOfAnEarlierStoreIsDropped(t *testing.T) {
+	for _, rounds := range []int{1, 3} {
+		path := testPath(t)
+		s, err := Open(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r := 0; r < rounds; r++ {
+			from := consensus.Index(r*5 + 1)
+			journalLog(t, s, from, from+4)
+			s.mu.Lock()
+			err = s.flushJournal()
+			s.mu.Unlock()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		journalLog(t, s, consensus.Index(rounds*5+1), consensus.Index(rounds*5+1))
+		if err := s.crash(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		checkView(t, viewOf(t, openStore(t, path, Options{})), storageView{First: 1, Terms: []consensus.Term{0}})
+	}
+}
+
+// TestReplayedEmptyRecordKeepsNumbering: a record that replays to nothing
+// (its entries all compacted) still counts: bbolt records its number, so
+// the records after it, written from offset 0, are replayed next time.
+func TestReplayedEmptyRecordKeepsNumbering(t *testing.T) {
+	s, err := Open(testPath(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	journalLog(t, s, 1, 5)
+	if err := s.Compact(3); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := s.jr.encode(s.fr, s.jr.seq+1, consensus.HardState{}, makeEntries(2, 2, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.jr.append(rec); err != nil {
+		t.Fatal(err)
+	}
+	s2 := reopenAfterCrash(t, s)
+	journalLog(t, s2, 6, 6)
+	want := viewOf(t, s2)
+	checkView(t, viewOf(t, reopenAfterCrash(t, s2)), want)
+}

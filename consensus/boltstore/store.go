@@ -124,11 +124,12 @@ func Open(path string, opts Options) (*Store, error) {
 		log:   log.With(zap.String("path", path)),
 	}
 	s.fr = newFramer(s.h)
-	if err := s.init(!opts.noSync); err != nil {
+	fresh, err := s.init(!opts.noSync)
+	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
 	s.diskLast = s.idx.last
-	if err := s.replayJournal(!opts.noSync); err != nil {
+	if err := s.replayJournal(!opts.noSync, fresh); err != nil {
 		if s.jr != nil {
 			err = errors.Join(err, s.jr.close())
 		}
@@ -138,20 +139,20 @@ func Open(path string, opts Options) (*Store, error) {
 }
 
 // init lays out a fresh file (syncing its directory when syncDir), then
-// verifies and loads the log.
-func (s *Store) init(syncDir bool) error {
+// verifies and loads the log; fresh reports a file that had no layout.
+func (s *Store) init(syncDir bool) (fresh bool, err error) {
 	start := time.Now()
-	var fresh, upgrade bool
+	var upgrade bool
 	if err := s.viewGuarded(func(tx *bolt.Tx) error {
 		var err error
 		fresh, upgrade, err = s.checkLayout(tx)
 		return err
 	}); err != nil {
-		return err
+		return false, err
 	}
 	if fresh {
 		if err := s.db.Update(s.createLayout); err != nil {
-			return fmt.Errorf("boltstore: %s: create layout: %w", s.path, err)
+			return false, fmt.Errorf("boltstore: %s: create layout: %w", s.path, err)
 		}
 	}
 	if upgrade {
@@ -160,17 +161,17 @@ func (s *Store) init(syncDir bool) error {
 		if err := s.db.Update(func(tx *bolt.Tx) error {
 			return tx.Bucket([]byte(bucketMeta)).Put([]byte(keyVersion), indexKey(formatVersion))
 		}); err != nil {
-			return fmt.Errorf("boltstore: %s: upgrade layout: %w", s.path, err)
+			return false, fmt.Errorf("boltstore: %s: upgrade layout: %w", s.path, err)
 		}
 	}
 	if fresh && syncDir {
 		// A new file's directory entry is durable only once the directory is.
 		if err := syncDirectory(filepath.Dir(s.path)); err != nil {
-			return fmt.Errorf("boltstore: %s: %w", s.path, err)
+			return false, fmt.Errorf("boltstore: %s: %w", s.path, err)
 		}
 	}
 	if err := s.viewGuarded(s.load); err != nil {
-		return err
+		return false, err
 	}
 	s.log.Info("log verified",
 		zap.Uint64("first_index", uint64(s.idx.firstIndex())),
@@ -178,7 +179,7 @@ func (s *Store) init(syncDir bool) error {
 		zap.Uint64("term", uint64(s.hs.Term)),
 		zap.Uint64("commit", uint64(s.hs.Commit)),
 		zap.Duration("took", time.Since(start)))
-	return nil
+	return fresh, nil
 }
 
 // checkLayout reports whether the file is fresh (no buckets yet: new, or
