@@ -74,8 +74,6 @@ type journal struct {
 	buf []byte
 }
 
-// openJournal opens or creates the journal at path; a created file's
-// directory entry is made durable when sync.
 // openJournal opens or creates the journal at path. The directory is
 // synced on every open, not only when this open created the file: a
 // process that created it may have died before syncing, and the records
