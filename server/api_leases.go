@@ -59,7 +59,9 @@ func (n *Node) keepalive(c echo.Context) error {
 		return err
 	}
 	if clearCheckpoint {
-		n.awaitCheckpointRound()
+		if err := n.awaitCheckpointRound(ctx); err != nil {
+			return err
+		}
 		cmd := locks.Command{Kind: locks.KindCheckpointLeases, Checkpoints: []locks.Checkpoint{{LeaseID: id}}}
 		res, err := n.propose(ctx, cmd)
 		if err != nil {

@@ -1,6 +1,10 @@
 package server
 
-import "github.com/raftlock/raftlock/locks"
+import (
+	"context"
+
+	"github.com/raftlock/raftlock/locks"
+)
 
 // ErrorCodes lists the (code, status) pairs of the server's error table, in
 // its order, for the external tests that compare it with client/wire and
@@ -41,4 +45,6 @@ func (n *Node) OnCheckpointRound(f func(leases []uint64)) {
 
 // AwaitCheckpointRound returns once no checkpoint round is between taking
 // its records and having its proposals answered.
-func (n *Node) AwaitCheckpointRound() { n.awaitCheckpointRound() }
+func (n *Node) AwaitCheckpointRound(ctx context.Context) error {
+	return n.awaitCheckpointRound(ctx)
+}

@@ -338,7 +338,9 @@ func TestLateKeepaliveClearsAfterRacingRecord(t *testing.T) {
 	}
 	// Once the round's proposals returned and a follower applied them, its
 	// table must show the full ttl: the record, then the clear.
-	c.Node(leader).AwaitCheckpointRound()
+	if err := c.Node(leader).AwaitCheckpointRound(ctx); err != nil {
+		t.Fatal(err)
+	}
 	commit := c.Node(leader).Status().Commit
 	fn := c.Node(lc.follower)
 	if err := waitFor(ctx, func() bool { return fn.Status().Applied >= commit }); err != nil {

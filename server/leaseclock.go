@@ -128,8 +128,12 @@ func (n *Node) expireLeases(ctx context.Context, ids []locks.LeaseID) []locks.Le
 // checkpoint (locks.LeaseClock.Checkpoints), CheckpointsPerCommandMax per
 // entry.
 func (n *Node) checkpointLeases(ctx context.Context) {
-	n.checkpointMu.Lock()
-	defer n.checkpointMu.Unlock()
+	select {
+	case n.checkpointRound <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	defer func() { <-n.checkpointRound }()
 	cps := n.fsm.checkpoints()
 	if hook := n.checkpointing.Load(); hook != nil && len(cps) > 0 {
 		(*hook)(cps)
@@ -157,7 +161,13 @@ func (n *Node) checkpointLeases(ctx context.Context) {
 // committed before it would leave it standing, so that a next leader could
 // expire the lease before the deadline just promised. A round that starts
 // later does not record the lease: the keepalive gave it its full ttl.
-func (n *Node) awaitCheckpointRound() {
-	n.checkpointMu.Lock()
-	n.checkpointMu.Unlock() //nolint:staticcheck // a barrier: nothing to guard, only to wait for
+// It fails with ctx's error if ctx ends first.
+func (n *Node) awaitCheckpointRound(ctx context.Context) error {
+	select {
+	case n.checkpointRound <- struct{}{}:
+		<-n.checkpointRound
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

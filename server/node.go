@@ -78,11 +78,12 @@ type Node struct {
 
 	// checkpointEvery is how often the leader commits CheckpointLeases.
 	checkpointEvery time.Duration
-	// checkpointMu orders a late keepalive's clearing write after the
-	// records of its lease taken before it: checkpointLeases holds it from
-	// taking a round's records until their proposals return, and a
-	// keepalive that must clear waits for it (awaitCheckpointRound).
-	checkpointMu sync.Mutex
+	// checkpointRound orders a late keepalive's clearing write after the
+	// records of its lease taken before it. It holds a token while a round
+	// runs: checkpointLeases holds it from taking the round's records until
+	// their proposals return, and a keepalive that must clear waits for it
+	// (awaitCheckpointRound), within its request's deadline.
+	checkpointRound chan struct{}
 	// checkpointing, when set (tests only), runs between taking a round's
 	// records and proposing them.
 	checkpointing atomic.Pointer[func([]locks.Checkpoint)]
@@ -244,6 +245,7 @@ func (n *Node) wire(opts Options) error {
 		}
 	}
 	n.hub = newHub()
+	n.checkpointRound = make(chan struct{}, 1)
 	n.checkpointEvery = opts.CheckpointInterval
 	if n.checkpointEvery <= 0 {
 		n.checkpointEvery = CheckpointInterval
