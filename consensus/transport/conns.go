@@ -19,8 +19,9 @@ type connSet struct {
 	// closed refuses new dials after closeAll.
 	closed bool
 	// onBroken, when set, is told (once per connection) the dial address of
-	// a connection whose read failed as a dead process's does: EOF or a
-	// reset that this side did not cause by closing it.
+	// a connection whose read failed as a dead process's does (EOF or a
+	// reset that this side did not cause by closing it), or that the client
+	// closed while the set is open (see trackedConn.Close).
 	onBroken func(addr string)
 }
 
@@ -82,10 +83,22 @@ func (c *trackedConn) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// Close closes the connection. The HTTP/2 client closes a connection itself
+// when the peer's server says it is going away (GOAWAY: a peer whose server
+// closes, as a stopping process's does), often before its reader sees the
+// EOF that Read would report; so a close is reported too, unless Read
+// already did or the transport is closing. The probe that follows tells a
+// peer that is gone (its port refuses) from one that only dropped or
+// recycled a connection (it still accepts), so reporting a close of our own
+// costs a dial and never a false PeerDown.
 func (c *trackedConn) Close() error {
 	c.closing.Store(true)
 	c.set.mu.Lock()
 	delete(c.set.conns, c)
+	closed := c.set.closed
 	c.set.mu.Unlock()
+	if !closed && c.set.onBroken != nil && c.reported.CompareAndSwap(false, true) {
+		c.set.onBroken(c.addr)
+	}
 	return c.Conn.Close()
 }

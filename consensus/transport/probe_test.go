@@ -15,7 +15,11 @@ func TestDeadPeerIsReportedDownWithoutSending(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		reset bool
-	}{{"closed (FIN)", false}, {"reset (RST)", true}} {
+		// server: the peer's server closes itself (GOAWAY, then its
+		// connections and listener), as a stopping process's does; the
+		// HTTP/2 client may close its connection before it reads the EOF.
+		server bool
+	}{{"closed (FIN)", false, false}, {"reset (RST)", true, false}, {"server closed", false, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			inner, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
@@ -40,7 +44,11 @@ func TestDeadPeerIsReportedDownWithoutSending(t *testing.T) {
 			a.tr.Send([]consensus.Message{{Type: consensus.MsgHeartbeatResp, From: 1, To: 2, Term: 1}})
 			<-served
 			// The process dies: nothing listens any more, and its kernel
-			// ends the connection. Node 1 sends nothing after this.
+			// ends the connection (or its server closes first). Node 1
+			// sends nothing after this.
+			if tc.server {
+				_ = srv.Close()
+			}
 			inner.Close()
 			ln.mu.Lock()
 			for _, c := range ln.conns {
