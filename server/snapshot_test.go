@@ -90,6 +90,12 @@ func TestLockTableRestartsFromSnapshotAndLog(t *testing.T) {
 		return err
 	}
 	runWorkers(t, 250, work)
+	// The follower snapshots on a goroutine of its own once it has applied
+	// SnapshotCountMin entries; stopped before one is recorded, it would
+	// restart from the log alone.
+	if err := servertest.WaitUntil(ctx, func() bool { return c.Node(follower).SnapshotStats().Taken > 0 }); err != nil {
+		t.Fatalf("follower took no snapshot in %d applied entries: %v", c.Node(follower).Status().Applied, err)
+	}
 	c.Stop(follower)
 	runWorkers(t, 120, func(w, i int) error { return work(w, 250+i) })
 	c.Restart(follower)
