@@ -146,3 +146,14 @@ func (s *Store) crash() error {
 	s.closed = true
 	return errors.Join(s.jr.close(), s.db.Close())
 }
+
+// flushNow flushes s's journal into bbolt, as a Save reaching the bound
+// would, and restarts it.
+func flushNow(t testing.TB, s *Store) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.flushJournal(); err != nil {
+		t.Fatalf("flushJournal() = %v", err)
+	}
+}

@@ -23,12 +23,7 @@ func journalSeed(f *testing.F) []byte {
 		f.Fatal(err)
 	}
 	mustSave(f, s, consensus.HardState{Term: 1, Vote: 1, Commit: 3}, makeEntries(1, 3, 1))
-	s.mu.Lock()
-	err = s.flushJournal()
-	s.mu.Unlock()
-	if err != nil {
-		f.Fatal(err)
-	}
+	flushNow(f, s)
 	mustSave(f, s, consensus.HardState{Term: 2, Vote: 2, Commit: 3}, makeEntries(4, 6, 2))
 	mustSave(f, s, consensus.HardState{}, makeEntries(7, 7, 2))
 	mustSave(f, s, consensus.HardState{Term: 3, Vote: 3, Commit: 5}, makeEntries(6, 8, 3))

@@ -104,23 +104,15 @@ func TestJournalEarlierRoundIgnored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	flush := func() {
-		t.Helper()
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if err := s.flushJournal(); err != nil {
-			t.Fatal(err)
-		}
-	}
 	journalLog(t, s, 1, 9)
-	flush()
+	flushNow(t, s)
 	// Records of indexes 10..20 from offset 0, all of one size, then a
 	// flush and one record of that size over the first: the next bytes
 	// are the earlier round's record of index 11, whole and valid, but
 	// numbered below the new one.
 	journalLog(t, s, 10, 20)
 	size := s.jr.off / 11
-	flush()
+	flushNow(t, s)
 	journalLog(t, s, 21, 21)
 	if s.jr.off != size {
 		t.Fatalf("new record is %d bytes, earlier ones %d; the test needs them aligned", s.jr.off, size)
@@ -138,12 +130,7 @@ func TestJournalSkippedRecordsAreCorrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	journalLog(t, s, 1, 3)
-	s.mu.Lock()
-	err = s.flushJournal() // bbolt: records up to 3
-	s.mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
+	flushNow(t, s)         // bbolt: records up to 3
 	journalLog(t, s, 4, 5) // records 4 and 5 from offset 0
 	path := s.path
 	if err := s.crash(); err != nil {
@@ -300,12 +287,7 @@ func TestJournalOfAnEarlierStoreIsDropped(t *testing.T) {
 		for r := 0; r < rounds; r++ {
 			from := consensus.Index(r*5 + 1)
 			journalLog(t, s, from, from+4)
-			s.mu.Lock()
-			err = s.flushJournal()
-			s.mu.Unlock()
-			if err != nil {
-				t.Fatal(err)
-			}
+			flushNow(t, s)
 		}
 		journalLog(t, s, consensus.Index(rounds*5+1), consensus.Index(rounds*5+1))
 		if err := s.crash(); err != nil {

@@ -28,11 +28,7 @@ func (s *Store) Snapshot() (consensus.SnapshotMeta, error) {
 func (s *Store) SetSnapshot(meta consensus.SnapshotMeta) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.writable(); err != nil {
-		return err
-	}
-	// bbolt must hold the log this write builds on.
-	if err := s.flushJournal(); err != nil {
+	if err := s.writableInBolt(); err != nil {
 		return err
 	}
 	if meta.Index <= s.snap.Index {
@@ -69,11 +65,7 @@ func (s *Store) SetSnapshot(meta consensus.SnapshotMeta) error {
 func (s *Store) ApplySnapshot(meta consensus.SnapshotMeta) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.writable(); err != nil {
-		return err
-	}
-	// bbolt must hold the log this write builds on.
-	if err := s.flushJournal(); err != nil {
+	if err := s.writableInBolt(); err != nil {
 		return err
 	}
 	if meta.Index <= s.snap.Index || meta.Index <= s.idx.base.Index {
@@ -125,11 +117,7 @@ func (s *Store) ApplySnapshot(meta consensus.SnapshotMeta) error {
 func (s *Store) Compact(i consensus.Index) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.writable(); err != nil {
-		return err
-	}
-	// bbolt must hold the log this write builds on.
-	if err := s.flushJournal(); err != nil {
+	if err := s.writableInBolt(); err != nil {
 		return err
 	}
 	if i <= s.idx.base.Index {
@@ -193,4 +181,14 @@ func checkVoters(meta consensus.SnapshotMeta) error {
 func cloneSnapshotMeta(meta consensus.SnapshotMeta) consensus.SnapshotMeta {
 	meta.SetMembership(meta.Membership().Clone())
 	return meta
+}
+
+// writableInBolt is writable for a write that goes to bbolt itself (a
+// snapshot record, an install, a compaction): it flushes the journal first,
+// since bbolt must hold the log such a write builds on. s.mu is held.
+func (s *Store) writableInBolt() error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	return s.flushJournal()
 }
