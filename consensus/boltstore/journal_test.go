@@ -26,6 +26,17 @@ func journalLog(t *testing.T, s *Store, from, to consensus.Index) {
 	}
 }
 
+// openToCrash opens a fresh store that the test crashes (or leaves to a
+// second Open) instead of closing it.
+func openToCrash(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(testPath(t), Options{})
+	if err != nil {
+		t.Fatalf("Open = %v; want nil", err)
+	}
+	return s
+}
+
 // reopenAfterCrash crashes s (the journal is left unflushed) and opens
 // its path again.
 func reopenAfterCrash(t *testing.T, s *Store) *Store {
@@ -37,10 +48,7 @@ func reopenAfterCrash(t *testing.T, s *Store) *Store {
 }
 
 func TestJournalReplaysAfterCrash(t *testing.T) {
-	s, err := Open(testPath(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openToCrash(t)
 	journalLog(t, s, 1, 10)
 	// A new leader's truncation, journaled too.
 	mustSave(t, s, consensus.HardState{Term: 2, Vote: 2, Commit: 10}, makeEntries(11, 14, 2))
@@ -72,10 +80,7 @@ func TestJournalTornRecordEndsReplay(t *testing.T) {
 	}
 	for name, damage := range damages {
 		t.Run(name, func(t *testing.T) {
-			s, err := Open(testPath(t), Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := openToCrash(t)
 			journalLog(t, s, 1, 5)
 			want := viewOf(t, s)
 			start := s.jr.off
@@ -100,10 +105,7 @@ func TestJournalTornRecordEndsReplay(t *testing.T) {
 // from offset 0; the older records left behind the new ones are not
 // replayed.
 func TestJournalEarlierRoundIgnored(t *testing.T) {
-	s, err := Open(testPath(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openToCrash(t)
 	journalLog(t, s, 1, 9)
 	flushNow(t, s)
 	// Records of indexes 10..20 from offset 0, all of one size, then a
@@ -125,10 +127,7 @@ func TestJournalEarlierRoundIgnored(t *testing.T) {
 // past the one after bbolt's flushed number means records bbolt relied on
 // are lost; Open refuses it.
 func TestJournalSkippedRecordsAreCorrupt(t *testing.T) {
-	s, err := Open(testPath(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openToCrash(t)
 	journalLog(t, s, 1, 3)
 	flushNow(t, s)         // bbolt: records up to 3
 	journalLog(t, s, 4, 5) // records 4 and 5 from offset 0
@@ -139,7 +138,7 @@ func TestJournalSkippedRecordsAreCorrupt(t *testing.T) {
 	damage(t, path, func(tx *bolt.Tx) error {
 		return metaBucket(tx).Put([]byte(keyJournal), indexKey(2))
 	})
-	_, err = Open(path, Options{})
+	_, err := Open(path, Options{})
 	if !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Open with a journal starting at record 4 after flushed record 2 = %v; want ErrCorrupt", err)
 	}
@@ -149,10 +148,7 @@ func TestJournalSkippedRecordsAreCorrupt(t *testing.T) {
 // contradicts the log before it (here a term going down) is refused, not
 // applied and not a panic.
 func TestJournalRecordThatDoesNotFitIsCorrupt(t *testing.T) {
-	s, err := Open(testPath(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openToCrash(t)
 	mustSave(t, s, consensus.HardState{Term: 3, Vote: 1, Commit: 2}, makeEntries(1, 2, 3))
 	rec, err := s.jr.encode(s.fr, s.jr.seq+1, consensus.HardState{Term: 2, Vote: 1, Commit: 2}, nil)
 	if err != nil {
@@ -175,10 +171,7 @@ func TestJournalRecordThatDoesNotFitIsCorrupt(t *testing.T) {
 // journal holds is committed to bbolt directly, after the journal is
 // flushed, and both survive a crash in order.
 func TestLargeSaveBypassesJournal(t *testing.T) {
-	s, err := Open(testPath(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openToCrash(t)
 	journalLog(t, s, 1, 3)
 	big := makeEntriesSized(4, 6, 1, journalDirtyBytesMax/2)
 	mustSave(t, s, consensus.HardState{Term: 1, Vote: 1, Commit: 6}, big)
@@ -304,10 +297,7 @@ func TestJournalOfAnEarlierStoreIsDropped(t *testing.T) {
 // (its entries all compacted) still counts: bbolt records its number, so
 // the records after it, written from offset 0, are replayed next time.
 func TestReplayedEmptyRecordKeepsNumbering(t *testing.T) {
-	s, err := Open(testPath(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openToCrash(t)
 	journalLog(t, s, 1, 5)
 	if err := s.Compact(3); err != nil {
 		t.Fatal(err)
