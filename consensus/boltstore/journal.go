@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
 
 	"github.com/raftlock/raftlock/consensus"
 )
@@ -392,7 +393,12 @@ func (s *Store) replayJournal(sync, fresh bool) error {
 		return err
 	}
 	if replayed > 0 {
-		s.log.Info("journal replayed")
+		// "log verified" showed bbolt before the replay; this is the log now.
+		s.log.Info("journal replayed",
+			zap.Int("records", replayed),
+			zap.Uint64("last_index", uint64(s.idx.last)),
+			zap.Uint64("term", uint64(s.hs.Term)),
+			zap.Uint64("commit", uint64(s.hs.Commit)))
 	}
 	return nil
 }
